@@ -1,0 +1,99 @@
+"""quizapp: a self-hosted online quiz and bootcamp assessment engine."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from quizapp import config as settings
+from quizapp.config import ConfigError
+
+__all__ = ["ConfigError", "create_app"]
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app. Nothing here touches the database or the network.
+
+    :param config: settings that win over the environment (tests); the same keys as
+        :data:`quizapp.config.SETTINGS` without the ``QUIZAPP_`` prefix.
+    :raise ConfigError: if the configuration cannot work (see :func:`config.load`).
+    """
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(settings.load(config, Path(app.instance_path)))
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_templating(app)
+
+    from quizapp.cli import register_commands
+    from quizapp.core.errors import register_error_handlers
+    from quizapp.core.security import register_security_headers
+
+    register_error_handlers(app)
+    register_security_headers(app)
+    register_commands(app)
+
+    proxies = app.config["QUIZAPP_TRUSTED_PROXIES"]
+    if proxies:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
+    if not app.debug and not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+        )
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from quizapp.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.sign_in"
+    login_manager.login_message = "Sign in to see that page."
+    login_manager.login_message_category = "info"
+
+    from quizapp.accounts.models import User
+
+    @login_manager.user_loader
+    def load_user(session_token: str) -> User | None:
+        return db.session.scalar(
+            db.select(User).where(
+                User.session_token == session_token, User.is_active.is_(True)
+            )
+        )
+
+
+def _register_blueprints(app: Flask) -> None:
+    from quizapp.accounts import bp as accounts_bp
+    from quizapp.home import bp as home_bp
+
+    app.register_blueprint(home_bp)
+    app.register_blueprint(accounts_bp)
+
+
+def _register_templating(app: Flask) -> None:
+    from quizapp.accounts.models import Role
+
+    zone = ZoneInfo(app.config["QUIZAPP_TIMEZONE"])
+
+    @app.template_filter("localtime")
+    def localtime(value, fmt: str = "%d %b %Y, %H:%M") -> str:
+        """Show an aware UTC datetime in the configured time zone."""
+        if value is None:
+            return ""
+        return value.astimezone(zone).strftime(fmt)
+
+    @app.context_processor
+    def globals_for_templates() -> dict[str, Any]:
+        return {"Role": Role, "time_zone": app.config["QUIZAPP_TIMEZONE"]}

@@ -1,0 +1,172 @@
+"""Forms for signing up, signing in and managing accounts.
+
+Field-level checks (required, length) live here; rules that need the database or a
+policy (e-mail taken, password strength, last admin) live in the services and come
+back onto the field through :func:`quizapp.core.errors.pour_onto`.
+"""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    widgets,
+)
+from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional
+
+from quizapp.accounts.models import (
+    DISCIPLINES,
+    GRADUATION_YEAR_MAX,
+    GRADUATION_YEAR_MIN,
+    STAFF_ROLES,
+    Role,
+)
+from quizapp.accounts.passwords import MAX_LENGTH
+
+EMAIL = [InputRequired("Enter your e-mail address."), Length(max=254)]
+NAME = [InputRequired("Enter a name."), Length(max=120)]
+
+
+class SignUpForm(FlaskForm):
+    name = StringField("Full name", NAME, render_kw={"autocomplete": "name"})
+    email = EmailField("E-mail", EMAIL, render_kw={"autocomplete": "email"})
+    password = PasswordField(
+        "Password",
+        [InputRequired("Choose a password."), Length(max=MAX_LENGTH)],
+        description="At least 10 characters. A few unrelated words work well.",
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        "Repeat the password",
+        [
+            InputRequired("Repeat the password."),
+            EqualTo("password", "The two passwords differ."),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    school = StringField(
+        "School or employer",
+        [InputRequired("Enter your school or employer."), Length(max=200)],
+        render_kw={"autocomplete": "organization"},
+    )
+    discipline = SelectField(
+        "Discipline",
+        [InputRequired("Choose a discipline.")],
+        choices=[("", "Choose…"), *((d, d) for d in DISCIPLINES)],
+        validate_choice=False,  # the service checks it, with its own message
+    )
+    graduation_year = IntegerField(
+        "Graduation year (past or expected)",
+        [
+            InputRequired("Enter a year, e.g. 2026."),
+            NumberRange(
+                GRADUATION_YEAR_MIN,
+                GRADUATION_YEAR_MAX,
+                f"Enter a year between {GRADUATION_YEAR_MIN} and "
+                f"{GRADUATION_YEAR_MAX}.",
+            ),
+        ],
+        render_kw={"inputmode": "numeric"},
+    )
+    submit = SubmitField("Create account")
+
+
+class SignInForm(FlaskForm):
+    email = EmailField("E-mail", EMAIL, render_kw={"autocomplete": "username"})
+    password = PasswordField(
+        "Password",
+        [InputRequired("Enter your password."), Length(max=MAX_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    submit = SubmitField("Sign in")
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password",
+        [InputRequired("Enter your current password."), Length(max=MAX_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new_password = PasswordField(
+        "New password",
+        [InputRequired("Choose a new password."), Length(max=MAX_LENGTH)],
+        description="At least 10 characters. Other browsers will be signed out.",
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        "Repeat the new password",
+        [
+            InputRequired("Repeat the new password."),
+            EqualTo("new_password", "The two passwords differ."),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField("Change password")
+
+
+class CheckboxListField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class NewAccountForm(FlaskForm):
+    name = StringField("Full name", NAME)
+    email = EmailField("E-mail", EMAIL)
+    roles = CheckboxListField(
+        "Roles",
+        [InputRequired("Give the account at least one role.")],
+        choices=[(r.value, r.label) for r in (*STAFF_ROLES, Role.candidate)],
+    )
+    password = PasswordField(
+        "Password",
+        [Optional(), Length(max=MAX_LENGTH)],
+        description="Leave empty to generate one; it is shown once after saving.",
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField("Create account")
+
+
+class RoleChangeForm(FlaskForm):
+    """One grant or revoke button on the account page (told apart by ``action``)."""
+
+    role = SelectField(choices=[(r.value, r.label) for r in Role])
+    action = SelectField(choices=[("grant", "Grant"), ("revoke", "Revoke")])
+
+
+class ActivationForm(FlaskForm):
+    action = SelectField(
+        choices=[("deactivate", "Deactivate"), ("activate", "Activate")]
+    )
+
+
+class AccountSearchForm(FlaskForm):
+    """The filters above the account list (a GET form: nothing changes)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(
+        "Search",
+        [Optional(), Length(max=100)],
+        render_kw={"placeholder": "Name or e-mail"},
+    )
+    role = SelectField(
+        "Role",
+        [Optional()],
+        choices=[("", "Any role"), *((r.value, r.label) for r in Role)],
+    )
+    status = SelectField(
+        "Status",
+        [Optional()],
+        choices=[
+            ("", "Active and deactivated"),
+            ("active", "Active"),
+            ("deactivated", "Deactivated"),
+        ],
+    )

@@ -1,0 +1,40 @@
+"""Read-only queries behind the account pages."""
+
+from __future__ import annotations
+
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import or_
+
+from quizapp.accounts.models import User, UserRole
+from quizapp.extensions import db
+
+PAGE_SIZE = 50
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def account_page(
+    search: str = "", role: str | None = None, status: str | None = None, page: int = 1
+) -> Pagination:
+    """One page of accounts, newest first, filtered by a name or e-mail fragment,
+    a role and active/deactivated. Roles come in one extra query for the page."""
+    query = db.select(User).order_by(User.created_at.desc(), User.id.desc())
+    if search.strip():
+        pattern = f"%{_like_escaped(search.strip().lower())}%"
+        query = query.where(
+            or_(
+                User.email.like(pattern, escape="\\"),
+                db.func.lower(User.name).like(pattern, escape="\\"),
+            )
+        )
+    if role:
+        query = query.where(
+            User.id.in_(db.select(UserRole.user_id).where(UserRole.role == role))
+        )
+    if status == "active":
+        query = query.where(User.is_active.is_(True))
+    elif status == "deactivated":
+        query = query.where(User.is_active.is_(False))
+    return db.paginate(query, page=max(page, 1), per_page=PAGE_SIZE, error_out=False)

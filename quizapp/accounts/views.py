@@ -1,0 +1,244 @@
+"""Sign-up, sign-in, sign-out, password change, and the admin's account pages."""
+
+from __future__ import annotations
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_required, login_user, logout_user
+
+from quizapp.accounts import bp, queries, services
+from quizapp.accounts.forms import (
+    AccountSearchForm,
+    ActivationForm,
+    ChangePasswordForm,
+    NewAccountForm,
+    RoleChangeForm,
+    SignInForm,
+    SignUpForm,
+)
+from quizapp.accounts.models import Role, User
+from quizapp.core import audit
+from quizapp.core.auth import is_safe_next, role_required
+from quizapp.core.errors import DomainError, pour_onto
+from quizapp.extensions import db, limiter
+
+
+def _start_session(user: User) -> None:
+    """Sign ``user`` in on a fresh session, so nothing from before sign-in (a planted
+    cookie, another person's leftovers) carries over."""
+    session.clear()
+    session.permanent = True
+    login_user(user)
+
+
+def _failed_sign_in(response) -> bool:
+    return response.status_code == 401
+
+
+def _sign_in_account_key() -> str:
+    return "sign-in:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+@bp.route("/sign-up", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["QUIZAPP_SIGNUP_LIMIT_PER_IP"], methods=["POST"]
+)
+def sign_up():
+    """Candidates create their own account, then land signed in on the home page."""
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = SignUpForm()
+    if form.validate_on_submit():
+        try:
+            user = services.register_candidate(
+                services.Registration(
+                    name=form.name.data,
+                    email=form.email.data,
+                    password=form.password.data,
+                    school=form.school.data,
+                    discipline=form.discipline.data,
+                    graduation_year=form.graduation_year.data,
+                )
+            )
+        except DomainError as error:
+            pour_onto(form, error)
+        else:
+            db.session.commit()
+            _start_session(user)
+            flash("Welcome to quizapp. Your account is ready.", "success")
+            return redirect(url_for("home.index"))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("accounts/sign_up.html", form=form), status
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["QUIZAPP_LOGIN_LIMIT_PER_IP"],
+    methods=["POST"],
+    deduct_when=_failed_sign_in,
+)
+@limiter.limit(
+    lambda: current_app.config["QUIZAPP_LOGIN_LIMIT_PER_ACCOUNT"],
+    methods=["POST"],
+    deduct_when=_failed_sign_in,
+    key_func=_sign_in_account_key,
+)
+def sign_in():
+    """:raise 429: after too many failed attempts for the address or from the IP."""
+    next_url = request.args.get("next")
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = SignInForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.email.data, form.password.data)
+        except DomainError as error:
+            pour_onto(form, error)
+            status = error.status
+        else:
+            db.session.commit()
+            _start_session(user)
+            return redirect(
+                next_url if is_safe_next(next_url) else url_for("home.index")
+            )
+    elif form.errors:
+        status = 422
+    return render_template("accounts/sign_in.html", form=form), status
+
+
+@bp.post("/sign-out")
+@login_required
+def sign_out():
+    logout_user()
+    session.clear()
+    flash("You are signed out.", "info")
+    return redirect(url_for("accounts.sign_in"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Changing the password signs every other browser out; this one stays in."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(
+                current_user, form.current_password.data, form.new_password.data
+            )
+        except DomainError as error:
+            pour_onto(form, error)
+        else:
+            db.session.commit()
+            _start_session(current_user._get_current_object())
+            flash("Your password has been changed.", "success")
+            return redirect(url_for("home.index"))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("accounts/change_password.html", form=form), status
+
+
+@bp.get("/admin/accounts")
+@role_required(Role.admin)
+def list_accounts():
+    form = AccountSearchForm(request.args)
+    form.validate()
+    page = queries.account_page(
+        search=form.q.data or "",
+        role=form.role.data or None,
+        status=form.status.data or None,
+        page=request.args.get("page", 1, type=int),
+    )
+    return render_template("admin/accounts.html", form=form, page=page)
+
+
+@bp.route("/admin/accounts/new", methods=["GET", "POST"])
+@role_required(Role.admin)
+def new_account():
+    form = NewAccountForm()
+    if form.validate_on_submit():
+        try:
+            user, generated = services.create_account(
+                form.email.data,
+                form.name.data,
+                form.roles.data,
+                password=form.password.data or None,
+                actor=current_user,
+            )
+        except DomainError as error:
+            pour_onto(form, error)
+        else:
+            db.session.commit()
+            if generated:
+                flash(
+                    f"Account created. Its password, shown only now: {generated}",
+                    "warning",
+                )
+            else:
+                flash("Account created.", "success")
+            return redirect(url_for("accounts.show_account", user_id=user.id))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("admin/new_account.html", form=form), status
+
+
+@bp.get("/admin/accounts/<int:user_id>")
+@role_required(Role.admin)
+def show_account(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    return render_template(
+        "admin/account.html",
+        user=user,
+        roles=list(Role),
+        role_form=RoleChangeForm(),
+        activation_form=ActivationForm(),
+        events=audit.events_for("user", user.id),
+    )
+
+
+@bp.post("/admin/accounts/<int:user_id>/roles")
+@role_required(Role.admin)
+def change_role(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    form = RoleChangeForm()
+    if not form.validate_on_submit():
+        abort(400)
+    change = (
+        services.grant_role if form.action.data == "grant" else services.revoke_role
+    )
+    try:
+        changed = change(user, form.role.data, actor=current_user)
+    except DomainError as error:
+        flash(error.message, "danger")
+        changed = False
+    if changed:
+        db.session.commit()
+        verb = "granted to" if form.action.data == "grant" else "revoked from"
+        flash(f"Role {form.role.data} {verb} {user.name}.", "success")
+    return redirect(url_for("accounts.show_account", user_id=user.id))
+
+
+@bp.post("/admin/accounts/<int:user_id>/activation")
+@role_required(Role.admin)
+def change_activation(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    form = ActivationForm()
+    if not form.validate_on_submit():
+        abort(400)
+    active = form.action.data == "activate"
+    try:
+        changed = services.set_active(user, active, actor=current_user)
+    except DomainError as error:
+        flash(error.message, "danger")
+        changed = False
+    if changed:
+        db.session.commit()
+        state = "activated" if active else "deactivated and signed out everywhere"
+        flash(f"{user.name} is {state}.", "success")
+    return redirect(url_for("accounts.show_account", user_id=user.id))

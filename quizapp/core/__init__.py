@@ -1,0 +1,1 @@
+"""Cross-cutting pieces every feature uses: database base, clock, auth, errors."""

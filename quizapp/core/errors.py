@@ -1,0 +1,118 @@
+"""Domain errors raised by services, and the HTML/JSON error pages.
+
+Services raise a :class:`DomainError` for a rule the caller broke; views either pour
+it back onto a form (when it names a field) or let the handler below turn it into a
+page or a JSON body with the right status. Nobody ever sees a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Request, jsonify, render_template, request
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """A request that breaks a rule of the domain.
+
+    :param message: shown to the user as is, so write it for them.
+    :param field: the form field it belongs to, if any.
+    """
+
+    status = 400
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class PermissionDenied(DomainError):
+    status = 403
+
+
+class Conflict(DomainError):
+    status = 409
+
+
+def pour_onto(form: FlaskForm, error: DomainError) -> None:
+    """Show ``error`` next to its field on ``form`` (or above the form)."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+def wants_json(req: Request) -> bool:
+    if req.path.startswith("/api/") or req.is_json:
+        return True
+    best = req.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+TITLES = {
+    400: "Bad request",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Too large",
+    422: "Cannot process",
+    429: "Too many attempts",
+    500: "Something went wrong",
+}
+
+
+def _respond(status: int, message: str):
+    title = TITLES.get(status, "Error")
+    if wants_json(request):
+        return jsonify(error={"status": status, "title": title, "message": message}), (
+            status
+        )
+    return render_template(
+        "errors/error.html", status=status, title=title, message=message
+    ), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        return _respond(error.status, error.message)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return _respond(
+            400,
+            "The form had expired or did not come from this site. Go back, reload "
+            "the page and send it again.",
+        )
+
+    @app.errorhandler(429)
+    def too_many(error: HTTPException):
+        return _respond(
+            429,
+            "Too many attempts in a short time. Wait a few minutes and try again.",
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        return _respond(error.code or 500, error.description or "")
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return _respond(
+            500,
+            "The server hit an error and your last action was not saved. Please "
+            "try again, and tell the organisers if it keeps happening.",
+        )

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from flask import render_template
+from flask_login import current_user
+
+from quizapp.home import bp
+
+
+@bp.get("/")
+def index():
+    """Visitors see what quizapp is and how to join; a signed-in user sees their
+    account and the areas their roles open."""
+    if not current_user.is_authenticated:
+        return render_template("home/landing.html")
+    return render_template("home/dashboard.html", user=current_user)
