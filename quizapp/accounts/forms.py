@@ -8,6 +8,7 @@ back onto the field through :func:`quizapp.core.errors.pour_onto`.
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from wtforms import SelectChoice as Choice
 from wtforms import (
     EmailField,
     IntegerField,
@@ -58,7 +59,7 @@ class SignUpForm(FlaskForm):
     discipline = SelectField(
         "Discipline",
         [InputRequired("Choose a discipline.")],
-        choices=[("", "Choose…"), *((d, d) for d in DISCIPLINES)],
+        choices=[Choice("", "Choose…"), *(Choice(d) for d in DISCIPLINES)],
         validate_choice=False,  # the service checks it, with its own message
     )
     graduation_year = IntegerField(
@@ -121,7 +122,7 @@ class NewAccountForm(FlaskForm):
     roles = CheckboxListField(
         "Roles",
         [InputRequired("Give the account at least one role.")],
-        choices=[(r.value, r.label) for r in (*STAFF_ROLES, Role.candidate)],
+        choices=[Choice(r.value, r.label) for r in (*STAFF_ROLES, Role.candidate)],
     )
     password = PasswordField(
         "Password",
@@ -135,14 +136,12 @@ class NewAccountForm(FlaskForm):
 class RoleChangeForm(FlaskForm):
     """One grant or revoke button on the account page (told apart by ``action``)."""
 
-    role = SelectField(choices=[(r.value, r.label) for r in Role])
-    action = SelectField(choices=[("grant", "Grant"), ("revoke", "Revoke")])
+    role = SelectField(choices=[Choice(r.value, r.label) for r in Role])
+    action = SelectField(choices=[Choice("grant"), Choice("revoke")])
 
 
 class ActivationForm(FlaskForm):
-    action = SelectField(
-        choices=[("deactivate", "Deactivate"), ("activate", "Activate")]
-    )
+    action = SelectField(choices=[Choice("deactivate"), Choice("activate")])
 
 
 class AccountSearchForm(FlaskForm):
@@ -159,7 +158,7 @@ class AccountSearchForm(FlaskForm):
     role = SelectField(
         "Role",
         [Optional()],
-        choices=[("", "Any role"), *((r.value, r.label) for r in Role)],
+        choices=[Choice("", "Any role"), *(Choice(r.value, r.label) for r in Role)],
     )
     status = SelectField(
         "Status",

@@ -1,0 +1,165 @@
+"""Fixtures shared by every test.
+
+The database is chosen once per run: a temporary SQLite file, or, when
+``QUIZAPP_TEST_DATABASE_URL`` names a PostgreSQL server, a fresh database created on
+it for this run and dropped afterwards. The schema is built by the migrations (so
+every run also proves they work), and each test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import re
+import uuid
+from collections.abc import Iterator
+
+import flask_migrate
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from quizapp import create_app
+from quizapp.extensions import db
+
+TEST_CONFIG = {
+    "ENV": "testing",
+    "SECRET_KEY": "test-secret-key-not-for-production",
+    "PASSWORD_HASH_PROFILE": "CHEAPEST",
+    "RATELIMIT_STORAGE_URL": "memory://",
+    "BASE_URL": "http://localhost",
+}
+
+CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def _server_url() -> str | None:
+    return os.environ.get("QUIZAPP_TEST_DATABASE_URL") or None
+
+
+def is_postgres() -> bool:
+    return _server_url() is not None
+
+
+def fresh_database(tmp_path_factory: pytest.TempPathFactory, label: str):
+    """Create an empty database; return (url, drop) where drop() removes it."""
+    server = _server_url()
+    if server is None:
+        path = tmp_path_factory.mktemp(label) / "quizapp.db"
+        return f"sqlite:///{path}", lambda: None
+    url = make_url(server)
+    name = f"quizapp_{label}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url.set(database=name).render_as_string(hide_password=False), drop
+
+
+def make_app(database_url: str, **overrides) -> Flask:
+    return create_app({**TEST_CONFIG, "DATABASE_URL": database_url, **overrides})
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database migrated to the newest revision, shared by the run."""
+    url, drop = fresh_database(tmp_path_factory, "test")
+    app = make_app(url)
+    with app.app_context():
+        flask_migrate.upgrade()
+        db.engine.dispose()
+    yield url
+    drop()
+
+
+def empty_all_tables() -> None:
+    tables = db.metadata.sorted_tables
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in reversed(tables):
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def app_config() -> dict:
+    """Override in a test module to change settings for its tests."""
+    return {}
+
+
+class Client(FlaskClient):
+    """Each request runs as it would in a server: in a blank context, so it gets its
+    own ``g`` and database session instead of sharing the test's app context."""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture
+def app(database_url: str, app_config: dict) -> Iterator[Flask]:
+    app = make_app(database_url, **app_config)
+    app.test_client_class = Client
+    with app.app_context():
+        yield app
+        db.session.remove()
+        empty_all_tables()
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+class Forms:
+    """Submit forms the way a browser does: fetch the page, then post with its
+    CSRF token."""
+
+    def __init__(self, client: FlaskClient):
+        self.client = client
+
+    def token(self, page_url: str) -> str:
+        page = self.client.get(page_url)
+        match = CSRF_INPUT.search(page.get_data(as_text=True))
+        assert match, f"no CSRF token on {page_url} (status {page.status_code})"
+        return match.group(1)
+
+    def post(self, url: str, data: dict, page: str | None = None, **kwargs):
+        token = self.token(page or url)
+        return self.client.post(url, data={**data, "csrf_token": token}, **kwargs)
+
+
+@pytest.fixture
+def forms(client: FlaskClient) -> Forms:
+    return Forms(client)
+
+
+class Auth:
+    def __init__(self, forms: Forms):
+        self.forms = forms
+
+    def sign_in(self, email: str, password: str = "correct horse battery"):
+        return self.forms.post("/sign-in", {"email": email, "password": password})
+
+    def sign_out(self):
+        return self.forms.post("/sign-out", {}, page="/")
+
+
+@pytest.fixture
+def auth(forms: Forms) -> Auth:
+    return Auth(forms)
