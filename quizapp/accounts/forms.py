@@ -8,7 +8,6 @@ back onto the field through :func:`quizapp.core.errors.pour_onto`.
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice as Choice
 from wtforms import (
     EmailField,
     IntegerField,
@@ -19,6 +18,7 @@ from wtforms import (
     SubmitField,
     widgets,
 )
+from wtforms import SelectChoice as Choice
 from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional
 
 from quizapp.accounts.models import (
