@@ -164,8 +164,8 @@ class AccountSearchForm(FlaskForm):
         "Status",
         [Optional()],
         choices=[
-            ("", "Active and deactivated"),
-            ("active", "Active"),
-            ("deactivated", "Deactivated"),
+            Choice("", "Active and deactivated"),
+            Choice("active", "Active"),
+            Choice("deactivated", "Deactivated"),
         ],
     )
