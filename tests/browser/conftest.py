@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from quizapp.extensions import db
 from tests.conftest import make_app
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -55,6 +56,8 @@ def live_server(database_url: str) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=5)
+    with app.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture(scope="session")
