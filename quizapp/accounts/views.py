@@ -27,7 +27,7 @@ from quizapp.accounts.forms import (
 from quizapp.accounts.models import Role, User
 from quizapp.core import audit
 from quizapp.core.auth import is_safe_next, role_required
-from quizapp.core.errors import DomainError, pour_onto
+from quizapp.core.errors import DomainError, form_status, pour_onto
 from quizapp.extensions import db, limiter
 
 
@@ -75,8 +75,7 @@ def sign_up():
             _start_session(user)
             flash("Welcome to quizapp. Your account is ready.", "success")
             return redirect(url_for("home.index"))
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("accounts/sign_up.html", form=form), status
+    return render_template("accounts/sign_up.html", form=form), form_status(form)
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -141,8 +140,9 @@ def change_password():
             _start_session(current_user._get_current_object())
             flash("Your password has been changed.", "success")
             return redirect(url_for("home.index"))
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("accounts/change_password.html", form=form), status
+    return render_template("accounts/change_password.html", form=form), form_status(
+        form
+    )
 
 
 @bp.get("/admin/accounts")
@@ -184,8 +184,7 @@ def new_account():
             else:
                 flash("Account created.", "success")
             return redirect(url_for("accounts.show_account", user_id=user.id))
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("admin/new_account.html", form=form), status
+    return render_template("admin/new_account.html", form=form), form_status(form)
 
 
 @bp.get("/admin/accounts/<int:user_id>")

@@ -53,12 +53,27 @@ def pour_onto(form: FlaskForm, error: DomainError) -> None:
         form.form_errors.append(error.message)
 
 
+def form_status(form: FlaskForm) -> int:
+    """422 when ``form`` is shown again with errors, 200 otherwise."""
+    return 422 if form.errors or form.form_errors else 200
+
+
 def wants_json(req: Request) -> bool:
     if req.path.startswith("/api/") or req.is_json:
         return True
     best = req.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json"
 
+
+#: What a person reads when a page answers with a bare status (``abort(404)``).
+MESSAGES = {
+    400: "The request could not be understood. Go back and try again.",
+    403: "Your account does not have access to this page.",
+    404: "There is nothing here. The address may be mistyped, or the page may "
+    "belong to someone else.",
+    405: "This page cannot be used that way.",
+    413: "What you sent is too large.",
+}
 
 TITLES = {
     400: "Bad request",
@@ -106,7 +121,11 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        return _respond(error.code or 500, error.description or "")
+        status = error.code or 500
+        message = error.description
+        if not message or message == type(error).description:
+            message = MESSAGES.get(status, "")
+        return _respond(status, message)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
