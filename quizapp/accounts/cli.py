@@ -101,24 +101,25 @@ def revoke(email: str, role: str) -> None:
     click.echo(f"{user.email}: {role} {'revoked' if changed else 'was not held'}")
 
 
+def _set_active(email: str, active: bool) -> None:
+    user = _get(email)
+    try:
+        services.set_active(user, active, actor=None)
+    except DomainError as error:
+        _fail(error)
+    db.session.commit()
+    click.echo(f"{user.email}: {'active' if active else 'deactivated'}")
+
+
 @users.command("deactivate")
 @click.argument("email")
 def deactivate(email: str) -> None:
     """Deactivate an account and sign it out everywhere."""
-    user = _get(email)
-    try:
-        services.set_active(user, False, actor=None)
-    except DomainError as error:
-        _fail(error)
-    db.session.commit()
-    click.echo(f"{user.email}: deactivated")
+    _set_active(email, False)
 
 
 @users.command("activate")
 @click.argument("email")
 def activate(email: str) -> None:
     """Re-activate a deactivated account."""
-    user = _get(email)
-    services.set_active(user, True, actor=None)
-    db.session.commit()
-    click.echo(f"{user.email}: active")
+    _set_active(email, True)

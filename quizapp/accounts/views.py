@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import (
     abort,
     current_app,
@@ -190,7 +192,7 @@ def new_account():
 @bp.get("/admin/accounts/<int:user_id>")
 @role_required(Role.admin)
 def show_account(user_id: int):
-    user = db.session.get(User, user_id) or abort(404)
+    user = _account_or_404(user_id)
     return render_template(
         "admin/account.html",
         user=user,
@@ -201,43 +203,50 @@ def show_account(user_id: int):
     )
 
 
+def _account_or_404(user_id: int) -> User:
+    return db.session.get(User, user_id) or abort(404)
+
+
+def _admin_action(change: Callable[[], bool], success: str) -> None:
+    """Run one account change: commit and report it if it changed something, show
+    the refusal if a rule (last admin, own account) refused it."""
+    try:
+        changed = change()
+    except DomainError as error:
+        flash(error.message, "danger")
+        return
+    if changed:
+        db.session.commit()
+        flash(success, "success")
+
+
 @bp.post("/admin/accounts/<int:user_id>/roles")
 @role_required(Role.admin)
 def change_role(user_id: int):
-    user = db.session.get(User, user_id) or abort(404)
+    user = _account_or_404(user_id)
     form = RoleChangeForm()
     if not form.validate_on_submit():
         abort(400)
-    change = (
-        services.grant_role if form.action.data == "grant" else services.revoke_role
+    role, grant = form.role.data, form.action.data == "grant"
+    change = services.grant_role if grant else services.revoke_role
+    _admin_action(
+        lambda: change(user, role, actor=current_user),
+        f"Role {role} {'granted to' if grant else 'revoked from'} {user.name}.",
     )
-    try:
-        changed = change(user, form.role.data, actor=current_user)
-    except DomainError as error:
-        flash(error.message, "danger")
-        changed = False
-    if changed:
-        db.session.commit()
-        verb = "granted to" if form.action.data == "grant" else "revoked from"
-        flash(f"Role {form.role.data} {verb} {user.name}.", "success")
     return redirect(url_for("accounts.show_account", user_id=user.id))
 
 
 @bp.post("/admin/accounts/<int:user_id>/activation")
 @role_required(Role.admin)
 def change_activation(user_id: int):
-    user = db.session.get(User, user_id) or abort(404)
+    user = _account_or_404(user_id)
     form = ActivationForm()
     if not form.validate_on_submit():
         abort(400)
     active = form.action.data == "activate"
-    try:
-        changed = services.set_active(user, active, actor=current_user)
-    except DomainError as error:
-        flash(error.message, "danger")
-        changed = False
-    if changed:
-        db.session.commit()
-        state = "activated" if active else "deactivated and signed out everywhere"
-        flash(f"{user.name} is {state}.", "success")
+    _admin_action(
+        lambda: services.set_active(user, active, actor=current_user),
+        f"{user.name} is "
+        f"{'activated' if active else 'deactivated and signed out everywhere'}.",
+    )
     return redirect(url_for("accounts.show_account", user_id=user.id))
