@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 from argon2 import Parameters, PasswordHasher, Type, profiles
@@ -67,6 +68,20 @@ def _dummy_hash(profile: str) -> str:
     return _hasher(profile).hash("not a password anybody has")
 
 
+def _personal_words(user_inputs: list[str]) -> list[str]:
+    """Every way a person's details show up in a password: whole, word by word, and
+    run together ("Alan Turing" gives "alan turing", "alan", "turing", "alanturing")."""
+    words: set[str] = set()
+    for text in user_inputs:
+        text = (text or "").lower().strip()
+        if not text:
+            continue
+        parts = [p for p in re.split(r"[^a-z0-9]+", text) if len(p) >= 3]
+        words.update([text, "".join(parts), *parts])
+    words.discard("")
+    return sorted(words)
+
+
 def weakness(password: str, user_inputs: list[str]) -> str | None:
     """Say why ``password`` is too weak, or return None if it is acceptable.
 
@@ -78,7 +93,7 @@ def weakness(password: str, user_inputs: list[str]) -> str | None:
     if len(password) > MAX_LENGTH:
         return f"Use at most {MAX_LENGTH} characters."
     # zxcvbn's cost grows with length; the first 100 characters decide.
-    result = zxcvbn(password[:100], user_inputs=[u for u in user_inputs if u])
+    result = zxcvbn(password[:100], user_inputs=_personal_words(user_inputs))
     if result["score"] >= MIN_SCORE:
         return None
     feedback = result["feedback"]

@@ -16,10 +16,9 @@ from urllib.parse import urlsplit
 from flask import abort
 from flask_login import current_user
 
-from quizapp.extensions import db, login_manager
+from quizapp.extensions import login_manager
 
 F = TypeVar("F", bound=Callable[..., Any])
-M = TypeVar("M")
 
 
 def role_required(*roles: str) -> Callable[[F], F]:
@@ -44,17 +43,6 @@ def role_required(*roles: str) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return decorator
-
-
-def load_owned_or_404(model: type[M], object_id: int, owner: str = "user_id") -> M:
-    """Return ``model`` row ``object_id`` if the current user owns it.
-
-    :raise 404: if it does not exist or belongs to another user.
-    """
-    obj = db.session.get(model, object_id)
-    if obj is None or getattr(obj, owner) != current_user.id:
-        abort(404)
-    return obj
 
 
 def is_safe_next(target: str | None) -> bool:
