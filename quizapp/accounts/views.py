@@ -14,7 +14,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from quizapp.accounts import bp, queries, services
 from quizapp.accounts.forms import (
@@ -28,7 +28,7 @@ from quizapp.accounts.forms import (
 )
 from quizapp.accounts.models import Role, User
 from quizapp.core import audit
-from quizapp.core.auth import is_safe_next, role_required
+from quizapp.core.auth import is_safe_next, public, role_required, signed_in
 from quizapp.core.errors import DomainError, form_status, pour_onto
 from quizapp.extensions import db, limiter
 
@@ -53,6 +53,7 @@ def _sign_in_account_key() -> str:
 @limiter.limit(
     lambda: current_app.config["QUIZAPP_SIGNUP_LIMIT_PER_IP"], methods=["POST"]
 )
+@public
 def sign_up():
     """Candidates create their own account, then land signed in on the home page."""
     if current_user.is_authenticated:
@@ -92,6 +93,7 @@ def sign_up():
     deduct_when=_failed_sign_in,
     key_func=_sign_in_account_key,
 )
+@public
 def sign_in():
     """:raise 429: after too many failed attempts for the address or from the IP."""
     next_url = request.args.get("next")
@@ -117,7 +119,7 @@ def sign_in():
 
 
 @bp.post("/sign-out")
-@login_required
+@signed_in
 def sign_out():
     logout_user()
     session.clear()
@@ -126,7 +128,7 @@ def sign_out():
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
-@login_required
+@signed_in
 def change_password():
     """Changing the password signs every other browser out; this one stays in."""
     form = ChangePasswordForm()

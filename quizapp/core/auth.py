@@ -1,9 +1,15 @@
-"""The policy layer every view goes through: who may reach a page, and whose object.
+"""The policy layer every view goes through: who may reach a page.
 
-- Anonymous visitors of a protected page are sent to sign-in (Flask-Login).
-- A signed-in user without the role gets 403.
-- An object that exists but belongs to someone else is 404, the same as a missing
-  one, so ids cannot be probed.
+Every view declares one rule, checked at start-up by :func:`check_access_rules`, so
+a new page cannot ship without one:
+
+- :func:`public`: anyone (sign-in, sign-up, the front page);
+- :func:`signed_in`: any signed-in account; anonymous visitors go to sign-in;
+- :func:`role_required`: accounts holding one of the roles; others get 403,
+  anonymous visitors go to sign-in.
+
+Objects that belong to someone else answer 404, the same as missing ones, so ids
+cannot be probed; feature views check ownership when they load the object.
 """
 
 from __future__ import annotations
@@ -13,12 +19,31 @@ from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import abort
-from flask_login import current_user
+from flask import Flask, abort
+from flask_login import current_user, login_required
 
 from quizapp.extensions import login_manager
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+#: Attribute on a view holding its rule: "public", "signed_in" or a tuple of roles.
+ACCESS_RULE = "access_rule"
+
+
+def public(view: F) -> F:
+    """Anyone may reach this view, signed in or not."""
+    setattr(view, ACCESS_RULE, "public")
+    return view
+
+
+def signed_in(view: F) -> F:
+    """Any signed-in account may reach this view.
+
+    :raise 401: (redirect to sign-in) for anonymous users.
+    """
+    wrapper = login_required(view)
+    setattr(wrapper, ACCESS_RULE, "signed_in")
+    return wrapper  # type: ignore[return-value]
 
 
 def role_required(*roles: str) -> Callable[[F], F]:
@@ -39,7 +64,7 @@ def role_required(*roles: str) -> Callable[[F], F]:
                 abort(403)
             return view(*args, **kwargs)
 
-        wrapper.required_roles = roles  # type: ignore[attr-defined]
+        setattr(wrapper, ACCESS_RULE, tuple(roles))
         return wrapper  # type: ignore[return-value]
 
     return decorator
@@ -52,3 +77,17 @@ def is_safe_next(target: str | None) -> bool:
         return False
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc
+
+
+def check_access_rules(app: Flask) -> None:
+    """:raise RuntimeError: naming every view that declares no access rule."""
+    missing = sorted(
+        endpoint
+        for endpoint, view in app.view_functions.items()
+        if endpoint != "static" and getattr(view, ACCESS_RULE, None) is None
+    )
+    if missing:
+        raise RuntimeError(
+            "views without an access rule (@public, @signed_in or @role_required): "
+            + ", ".join(missing)
+        )

@@ -3,10 +3,12 @@ from __future__ import annotations
 from flask import render_template
 from flask_login import current_user
 
+from quizapp.core.auth import public
 from quizapp.home import bp
 
 
 @bp.get("/")
+@public
 def index():
     """Visitors see what quizapp is and how to join; a signed-in user sees their
     account and the areas their roles open."""
