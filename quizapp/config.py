@@ -106,7 +106,10 @@ SETTINGS: dict[str, Setting] = {
         "Failed sign-ins allowed from one IP address before it is throttled.",
     ),
     "SIGNUP_LIMIT_PER_IP": Setting(
-        "20 per hour", str, "Sign-ups allowed from one IP address."
+        "100 per hour",
+        str,
+        "Sign-up attempts allowed from one IP address (a campus behind one NAT "
+        "address signs up many candidates at once).",
     ),
     "SESSION_HOURS": Setting(
         12, int, "How long a sign-in lasts without activity, in hours."
