@@ -111,3 +111,20 @@ def test_signed_in_user_visiting_sign_up_goes_home(app, auth, client):
 
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
+
+
+class TestSignUpLimit:
+    @pytest.fixture
+    def app_config(self):
+        return {"SIGNUP_LIMIT_PER_IP": "2 per hour"}
+
+    def test_sign_ups_from_one_address_are_limited(self, app, forms):
+        for n in range(2):
+            forms.post("/sign-up", {**GOOD, "email": f"grace{n}@example.org"})
+            with forms.client.session_transaction() as session:  # sign out
+                session.clear()
+
+        response = forms.post("/sign-up", {**GOOD, "email": "grace9@example.org"})
+
+        assert response.status_code == 429
+        assert db.session.scalar(db.select(db.func.count()).select_from(User)) == 2
