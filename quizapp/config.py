@@ -39,19 +39,8 @@ class ConfigError(Exception):
 @dataclass(frozen=True)
 class Setting:
     default: Any
-    parse: type | Any
+    parse: type
     doc: str
-
-
-def _bool(value: str | bool) -> bool:
-    if isinstance(value, bool):
-        return value
-    lowered = value.strip().lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off", ""):
-        return False
-    raise ValueError(f"expected true or false, got {value!r}")
 
 
 #: The whitelist. Keys are Flask config keys; the environment variable is the key
@@ -123,13 +112,17 @@ SETTINGS: dict[str, Setting] = {
 }
 
 
+#: Flask and extension keys that tests may set directly.
+FLASK_PASSTHROUGH = frozenset(
+    {"TESTING", "WTF_CSRF_ENABLED", "SERVER_NAME", "RATELIMIT_ENABLED"}
+)
+
+
 def _parse(key: str, raw: Any) -> Any:
     setting = SETTINGS[key]
     if raw is None:
         return None
     try:
-        if setting.parse is bool:
-            return _bool(raw)
         return setting.parse(raw)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{ENV_PREFIX}{key}: {exc}") from None
@@ -180,12 +173,6 @@ def load(
             )
         values["SECRET_KEY"] = _instance_secret(instance_path)
     return _flask_config(values) | extra
-
-
-#: Flask and extension keys that tests may set directly.
-FLASK_PASSTHROUGH = frozenset(
-    {"TESTING", "WTF_CSRF_ENABLED", "SERVER_NAME", "RATELIMIT_ENABLED"}
-)
 
 
 def _check(values: dict[str, Any]) -> None:

@@ -28,7 +28,7 @@ from quizapp.accounts.models import (
     STAFF_ROLES,
     Role,
 )
-from quizapp.accounts.passwords import MAX_LENGTH
+from quizapp.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 
 EMAIL = [InputRequired("Enter your e-mail address."), Length(max=254)]
 NAME = [InputRequired("Enter a name."), Length(max=120)]
@@ -40,7 +40,8 @@ class SignUpForm(FlaskForm):
     password = PasswordField(
         "Password",
         [InputRequired("Choose a password."), Length(max=MAX_LENGTH)],
-        description="At least 10 characters. A few unrelated words work well.",
+        description=f"At least {MIN_LENGTH} characters. "
+        "A few unrelated words work well.",
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
@@ -97,7 +98,8 @@ class ChangePasswordForm(FlaskForm):
     new_password = PasswordField(
         "New password",
         [InputRequired("Choose a new password."), Length(max=MAX_LENGTH)],
-        description="At least 10 characters. Other browsers will be signed out.",
+        description=f"At least {MIN_LENGTH} characters. "
+        "Other browsers will be signed out.",
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(

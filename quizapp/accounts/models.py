@@ -97,10 +97,6 @@ class User(UserMixin, db.Model):
     def has_role(self, *roles: str) -> bool:
         return not self.role_names.isdisjoint(roles)
 
-    @property
-    def is_staff(self) -> bool:
-        return self.has_role(*STAFF_ROLES)
-
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"
 

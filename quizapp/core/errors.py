@@ -32,10 +32,6 @@ class DomainError(Exception):
         self.field = field
 
 
-class NotFound(DomainError):
-    status = 404
-
-
 class PermissionDenied(DomainError):
     status = 403
 
