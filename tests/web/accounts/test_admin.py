@@ -9,6 +9,7 @@ import pytest
 from quizapp.accounts.models import Role, User
 from quizapp.core.audit import AuditEvent
 from quizapp.extensions import db
+from tests.conftest import Auth, Forms
 from tests.factories import make_admin, make_user
 
 #: Every staff page of this blueprint, with the method that reaches it.
@@ -173,12 +174,13 @@ def test_deactivating_an_account_blocks_it_and_reactivating_restores_it(
     forms.post(f"{page}/activation", {"action": "deactivate"}, page=page)
     db.session.refresh(user)
     assert not user.is_active
-    other = app.test_client()
-    assert other.get("/sign-in").status_code == 200
+    candidate = Auth(Forms(app.test_client()))
+    assert candidate.sign_in("cand@example.org").status_code == 403
 
     forms.post(f"{page}/activation", {"action": "activate"}, page=page)
     db.session.refresh(user)
     assert user.is_active
+    assert candidate.sign_in("cand@example.org").status_code == 302
 
 
 def test_role_change_without_csrf_is_rejected(admin, client):
