@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import flask_migrate
 import pytest
-from flask import Flask
+from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -98,10 +98,17 @@ def app_config() -> dict:
 
 class Client(FlaskClient):
     """Each request runs as it would in a server: in a blank context, so it gets its
-    own ``g`` and database session instead of sharing the test's app context."""
+    own ``g`` and database session instead of sharing the test's app context.
+
+    Afterwards the test's own transaction is ended, so the test reads the database
+    as the next request would (SQLite gives an open transaction a snapshot).
+    """
 
     def open(self, *args, **kwargs):
-        return contextvars.Context().run(super().open, *args, **kwargs)
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        if has_app_context():
+            db.session.rollback()
+        return response
 
 
 @pytest.fixture

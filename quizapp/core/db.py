@@ -54,16 +54,34 @@ class Base(DeclarativeBase):
     )
 
 
+def _is_sqlite(dbapi_connection: Any) -> bool:
+    return type(dbapi_connection).__module__ == "sqlite3"
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
-    """Enforce foreign keys and let readers proceed while one process writes."""
-    if type(dbapi_connection).__module__ != "sqlite3":
+    """Enforce foreign keys, let readers proceed while one process writes, and hand
+    transaction control to SQLAlchemy.
+
+    pysqlite starts transactions on its own and does not know that a SAVEPOINT opens
+    one, so releasing a savepoint would commit the whole request half-way. With
+    ``isolation_level = None`` pysqlite stays out of it and :func:`_sqlite_begin`
+    emits the BEGIN (SQLAlchemy's documented recipe for pysqlite).
+    """
+    if not _is_sqlite(dbapi_connection):
         return
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection: Any) -> None:
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN")
 
 
 def render_migration_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
