@@ -7,6 +7,7 @@ from flask.cli import AppGroup
 
 from quizapp.accounts import services
 from quizapp.accounts.models import Role, User
+from quizapp.accounts.queries import account_page
 from quizapp.core.errors import DomainError
 from quizapp.extensions import db
 
@@ -63,7 +64,6 @@ def create(
 @click.option("--role", type=ROLE_CHOICE, default=None, help="Only this role.")
 def list_users(role: str | None) -> None:
     """List accounts: e-mail, roles, status."""
-    from quizapp.accounts.queries import account_page
 
     page_number = 1
     while True:
