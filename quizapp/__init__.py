@@ -78,14 +78,17 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from quizapp.accounts import bp as accounts_bp
+    from quizapp.banks import bp as banks_bp
     from quizapp.home import bp as home_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(banks_bp)
 
 
 def _register_templating(app: Flask) -> None:
     from quizapp.accounts.models import Role
+    from quizapp.grading.variants import format_value
 
     zone = ZoneInfo(app.config["QUIZAPP_TIMEZONE"])
 
@@ -95,6 +98,11 @@ def _register_templating(app: Flask) -> None:
         if value is None:
             return ""
         return value.astimezone(zone).strftime(fmt)
+
+    @app.template_filter("num")
+    def number(value) -> str:
+        """A number as a person writes it: 2, 0.5, 33.33 (not 2.0 or 0.5000)."""
+        return format_value(round(value, 2)) if value is not None else ""
 
     @app.context_processor
     def globals_for_templates() -> dict[str, Any]:

@@ -14,9 +14,11 @@ from quizapp.config import ConfigError
 def register_commands(app: Flask) -> None:
     """Attach every feature's command group to ``app.cli``."""
     from quizapp.accounts.cli import users
+    from quizapp.banks.cli import banks
     from quizapp.demo import demo
 
     app.cli.add_command(users)
+    app.cli.add_command(banks)
     app.cli.add_command(demo)
 
 

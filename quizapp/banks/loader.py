@@ -1,0 +1,227 @@
+"""Read bank, quiz and programme files into validated documents.
+
+:func:`load_paths` never raises for bad content: it returns the documents it could
+read and a :class:`~quizapp.banks.yamlsource.Problem` for everything else, each
+naming the file, the line and the field. A question that fails validation is left
+out of its bank (and remembered as broken, so that references to it are not
+reported a second time); the rest of the bank is still checked.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from quizapp.banks import schema
+from quizapp.banks.yamlsource import Loc, Located, Problem, load
+
+QUESTION = TypeAdapter(schema.Question)
+YAML_SUFFIXES = (".yaml", ".yml")
+KINDS = ("bank", "quiz", "programme")
+
+
+@dataclass
+class BankDoc:
+    source: Located
+    header: schema.BankHeader
+    #: (position in the file, question) for every question that validated.
+    questions: list[tuple[int, Any]] = field(default_factory=list)
+    #: ids of questions that did not validate: references to them are not re-reported.
+    broken: set[str] = field(default_factory=set)
+
+    @property
+    def folder(self) -> Path:
+        return Path(self.source.path).parent
+
+
+@dataclass
+class QuizDoc:
+    source: Located
+    model: schema.QuizFile
+
+
+@dataclass
+class ProgrammeDoc:
+    source: Located
+    model: schema.ProgrammeFile
+
+
+@dataclass
+class Documents:
+    banks: list[BankDoc] = field(default_factory=list)
+    quizzes: list[QuizDoc] = field(default_factory=list)
+    programmes: list[ProgrammeDoc] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    files: int = 0
+
+
+def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[Problem]]:
+    """The YAML files named by ``paths``; folders are walked recursively."""
+    files: list[Path] = []
+    problems: list[Problem] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(
+                p for p in path.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file()
+            )
+            files.extend(p for p in found if "assets" not in p.relative_to(path).parts)
+        elif path.is_file():
+            files.append(path)
+        else:
+            problems.append(Problem(str(path), 0, "(path)", "no such file or folder"))
+    unique = list(dict.fromkeys(files))
+    return unique, problems
+
+
+def load_paths(paths: Iterable[str | Path]) -> Documents:
+    files, problems = discover(paths)
+    docs = Documents(problems=problems, files=len(files))
+    for path in files:
+        load_file(path, docs)
+    return docs
+
+
+def load_file(path: Path, docs: Documents) -> None:
+    name = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        docs.problems.append(Problem(name, 0, "(file)", f"cannot read: {exc.strerror}"))
+        return
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        docs.problems.append(Problem(name, line, "(file)", "not UTF-8 text"))
+        return
+    located, problems = load(name, text)
+    docs.problems.extend(problems)
+    if located is None:
+        return
+    data = located.data
+    kinds = [kind for kind in KINDS if isinstance(data, dict) and kind in data]
+    if len(kinds) != 1:
+        what = "both " + " and ".join(kinds) if kinds else "none of them"
+        docs.problems.append(
+            located.problem(
+                (),
+                "a file holds one bank, quiz or programme: it starts with `bank:`, "
+                f"`quiz:` or `programme:` ({what} found)",
+                field="(file)",
+            )
+        )
+        return
+    if kinds[0] == "bank":
+        _load_bank(located, docs)
+    elif kinds[0] == "quiz":
+        model = _validate(located, schema.QuizFile, docs.problems)
+        if model is not None:
+            docs.quizzes.append(QuizDoc(located, model))
+    else:
+        model = _validate(located, schema.ProgrammeFile, docs.problems)
+        if model is not None:
+            docs.programmes.append(ProgrammeDoc(located, model))
+
+
+def _load_bank(located: Located, docs: Documents) -> None:
+    header = _validate(located, schema.BankHeader, docs.problems)
+    if header is None:
+        return
+    bank = BankDoc(located, header)
+    for i, raw in enumerate(header.questions):
+        loc = ("questions", i)
+        try:
+            bank.questions.append((i, QUESTION.validate_python(raw)))
+        except ValidationError as exc:
+            docs.problems.extend(translate(exc, located, loc))
+            ident = raw.get("id") if isinstance(raw, dict) else None
+            if isinstance(ident, str):
+                bank.broken.add(ident)
+    docs.banks.append(bank)
+
+
+def _validate(
+    located: Located, model: type[schema.Model], problems: list[Problem]
+) -> Any:
+    try:
+        return model.model_validate(located.data)
+    except ValidationError as exc:
+        problems.extend(translate(exc, located, ()))
+        return None
+
+
+def translate(exc: ValidationError, located: Located, base: Loc) -> list[Problem]:
+    """pydantic's errors as problems at the line of the offending field."""
+    out = []
+    for error in exc.errors(include_url=False):
+        loc = _real_loc(located.data, (*base, *error["loc"]))
+        if error["type"] == "union_tag_invalid":
+            loc = (*loc, "type")
+        if any(loc[: len(bad)] == bad for bad in located.refused):
+            continue  # the YAML here was refused and reported already
+        out.append(located.problem(loc, _message(error)))
+    return out
+
+
+def _real_loc(data: Any, loc: Loc) -> Loc:
+    """Drop the union tags pydantic puts in a location (``questions.0.single.id``)."""
+    real: list[str | int] = []
+    node = data
+    for i, part in enumerate(loc):
+        if _has(node, part):
+            node = node[part]
+        elif i < len(loc) - 1:
+            continue  # a tag such as "single" or "numeric"
+        real.append(part)
+    return tuple(real)
+
+
+def _has(node: Any, part: str | int) -> bool:
+    if isinstance(node, dict):
+        return part in node
+    return isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+
+
+def _message(error: Any) -> str:
+    kind = error["type"]
+    value = error.get("input")
+    if kind == "missing":
+        return "required"
+    if kind == "extra_forbidden":
+        name = str(error["loc"][-1])
+        close = difflib.get_close_matches(name, schema.FIELD_NAMES, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return f"unknown field{hint}"
+    if kind == "union_tag_invalid":
+        return f"unknown question type {value.get('type')!r}; use one of: " + ", ".join(
+            schema.QUESTION_TYPES
+        )
+    if kind == "union_tag_not_found":
+        return (
+            "required: the question's type (" + ", ".join(schema.QUESTION_TYPES) + ")"
+        )
+    if kind == "value_error":
+        return str(error["ctx"]["error"])
+    if kind == "literal_error":
+        return f"{value!r} is not allowed: use {error['ctx']['expected']}"
+    if kind == "string_type" and isinstance(value, bool):
+        return (
+            "expected text; YAML reads yes/no/on/off/true/false as true or false, "
+            "so quote it"
+        )
+    if kind in {"float_type", "int_type"} and isinstance(value, str):
+        return f"expected a number, not the text {value!r}"
+    if kind == "greater_than_equal":
+        return f"must be at least {error['ctx']['ge']:g}"
+    if kind == "greater_than":
+        return f"must be more than {error['ctx']['gt']:g}"
+    if kind == "bool_type":
+        return f"expected true or false, not {value!r}"
+    message = str(error["msg"])
+    return message[:1].lower() + message[1:]

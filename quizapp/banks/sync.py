@@ -1,0 +1,403 @@
+"""Import checked files into the database: a plan of adds, changes and retirements,
+applied in the caller's transaction.
+
+:func:`import_paths` loads and checks everything first; if any file has a problem,
+nothing is written and the problems are returned. Otherwise it syncs and returns a
+:class:`SyncReport`. The caller commits (or rolls back), so a run is all-or-nothing.
+Importing the same files twice changes nothing and says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from sqlalchemy import inspect, select, update
+from sqlalchemy.orm import selectinload
+
+from quizapp.banks import schema
+from quizapp.banks.checker import (
+    ASSET_TYPES,
+    Catalogue,
+    QuestionInfo,
+    check,
+    effective_module,
+    effective_tags,
+    image_paths,
+    question_texts,
+)
+from quizapp.banks.loader import BankDoc, Documents, ProgrammeDoc, QuizDoc, load_paths
+from quizapp.banks.models import (
+    AssetBlob,
+    Bank,
+    ModuleAssessment,
+    Programme,
+    ProgrammeModule,
+    Question,
+    QuestionVersion,
+    Quiz,
+)
+from quizapp.banks.yamlsource import Problem
+from quizapp.core import audit, clock
+from quizapp.extensions import db
+
+
+@dataclass
+class BankChanges:
+    slug: str
+    added: int = 0
+    changed: int = 0
+    retired: int = 0
+    restored: int = 0
+    unchanged: int = 0
+    details_changed: bool = False
+
+    @property
+    def any(self) -> bool:
+        return bool(
+            self.added
+            or self.changed
+            or self.retired
+            or self.restored
+            or self.details_changed
+        )
+
+    def __str__(self) -> str:
+        parts = [
+            f"{self.added} added",
+            f"{self.changed} changed",
+            f"{self.retired} retired",
+        ]
+        if self.restored:
+            parts.append(f"{self.restored} restored")
+        parts.append(f"{self.unchanged} unchanged")
+        if self.details_changed:
+            parts.append("title/tags/module updated")
+        return f"bank {self.slug}: " + ", ".join(parts)
+
+
+@dataclass
+class SyncReport:
+    banks: list[BankChanges] = field(default_factory=list)
+    #: ``(kind, slug, "added" | "changed" | "unchanged")`` for quizzes and programmes.
+    others: list[tuple[str, str, str]] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return any(b.any for b in self.banks) or any(
+            o[2] != "unchanged" for o in self.others
+        )
+
+    def lines(self) -> list[str]:
+        out = [str(b) for b in self.banks]
+        out += [f"{kind} {slug}: {state}" for kind, slug, state in self.others]
+        out.append("Imported." if self.changed else "Nothing changed.")
+        return out
+
+
+def content_hash(data: Any) -> str:
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def canonical_question(header: schema.BankHeader, question: Any) -> dict[str, Any]:
+    """The question as the grading engine and the database hold it."""
+    data = question.model_dump(mode="json", by_alias=True)
+    data["tags"] = effective_tags(header, question)
+    data["module"] = effective_module(header, question)
+    data["points"] = float(question.points)
+    return data
+
+
+def catalogue_from_db() -> Catalogue:
+    """What references may point at besides the files being imported."""
+    catalogue = Catalogue()
+    rows = db.session.execute(
+        select(
+            Bank.slug,
+            Question.key,
+            QuestionVersion.tags,
+            QuestionVersion.difficulty,
+            QuestionVersion.module,
+        )
+        .join(Question, Question.bank_id == Bank.id)
+        .join(QuestionVersion, QuestionVersion.id == Question.current_version_id)
+        .where(Question.retired_at.is_(None))
+    )
+    for slug, key, tags, difficulty, module in rows:
+        catalogue.banks.setdefault(slug, {})[key] = QuestionInfo(
+            frozenset(tags), difficulty, module
+        )
+    for slug in db.session.scalars(select(Bank.slug)):
+        catalogue.banks.setdefault(slug, {})
+    catalogue.quizzes = set(db.session.scalars(select(Quiz.slug)))
+    return catalogue
+
+
+def import_paths(
+    paths: Iterable[str | Path], actor: Any = None
+) -> tuple[SyncReport | None, list[Problem]]:
+    """Check ``paths`` and, if clean, sync them into the session (not committed)."""
+    docs = load_paths(paths)
+    problems = check(docs, catalogue_from_db())
+    if problems:
+        return None, problems
+    return apply(docs, actor), []
+
+
+def apply(docs: Documents, actor: Any = None) -> SyncReport:
+    report = SyncReport()
+    blobs = _Blobs()
+    for bank in docs.banks:
+        report.banks.append(_sync_bank(bank, blobs, actor))
+    db.session.flush()
+    for quiz in docs.quizzes:
+        report.others.append(("quiz", quiz.model.quiz, _sync_quiz(quiz, actor)))
+    db.session.flush()
+    for programme in docs.programmes:
+        report.others.append(
+            ("programme", programme.model.programme, _sync_programme(programme, actor))
+        )
+    db.session.flush()
+    return report
+
+
+class _Blobs:
+    """Reads each image once and stores each distinct content once."""
+
+    def __init__(self) -> None:
+        self.known: set[str] = set()
+
+    def add(self, folder: Path, reference: str) -> str:
+        data = folder.joinpath(*PurePosixPath(reference).parts).read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        if digest not in self.known:
+            self.known.add(digest)
+            if db.session.get(AssetBlob, digest) is None:
+                media_type = ASSET_TYPES[PurePosixPath(reference).suffix.lower()]
+                db.session.add(
+                    AssetBlob(
+                        sha256=digest, media_type=media_type, size=len(data), data=data
+                    )
+                )
+        return digest
+
+
+def _sync_bank(doc: BankDoc, blobs: _Blobs, actor: Any) -> BankChanges:
+    header = doc.header
+    changes = BankChanges(header.bank)
+    bank = db.session.scalar(
+        select(Bank)
+        .where(Bank.slug == header.bank)
+        .options(selectinload(Bank.questions).selectinload(Question.versions))
+    )
+    now = clock.now()
+    if bank is None:
+        bank = Bank(
+            slug=header.bank, created_at=now, updated_at=now, title=header.title
+        )
+        db.session.add(bank)
+    details = {
+        "title": header.title,
+        "description": header.description,
+        "module": header.module,
+        "tags": list(header.tags),
+        "source_path": doc.source.path,
+    }
+    for name, value in details.items():
+        if getattr(bank, name) != value:
+            setattr(bank, name, value)
+            changes.details_changed = changes.details_changed or name != "source_path"
+    if not inspect(bank).persistent:
+        changes.details_changed = False
+        db.session.flush()
+    existing = {question.key: question for question in bank.questions}
+    seen: set[str] = set()
+    pointers: list[dict[str, int]] = []
+    new_versions: list[tuple[Question, QuestionVersion]] = []
+    for position, model in doc.questions:
+        seen.add(model.id)
+        content = canonical_question(header, model)
+        assets = {
+            reference: blobs.add(doc.folder, reference)
+            for _, text in question_texts(model)
+            for reference in image_paths(text)
+        }
+        digest = content_hash({"content": content, "assets": assets})
+        question = existing.get(model.id)
+        if question is None:
+            question = Question(
+                bank_id=bank.id, key=model.id, position=position, created_at=now
+            )
+            db.session.add(question)
+            new_versions.append((question, _version(content, assets, digest, 1, now)))
+            changes.added += 1
+            continue
+        if question.position != position:
+            question.position = position
+        if question.retired_at is not None:
+            question.retired_at = None
+            changes.restored += 1
+        current = next(
+            (v for v in question.versions if v.id == question.current_version_id), None
+        )
+        if current is not None and current.content_hash == digest:
+            changes.unchanged += 1
+            continue
+        same = next((v for v in question.versions if v.content_hash == digest), None)
+        if same is not None:
+            pointers.append({"id": question.id, "current_version_id": same.id})
+        else:
+            number = max((v.number for v in question.versions), default=0) + 1
+            new_versions.append(
+                (question, _version(content, assets, digest, number, now))
+            )
+        changes.changed += 1
+    for key, question in existing.items():
+        if key not in seen and question.retired_at is None:
+            question.retired_at = now
+            changes.retired += 1
+    db.session.flush()  # ids for new questions
+    for question, version in new_versions:
+        version.question_id = question.id
+        db.session.add(version)
+    db.session.flush()  # ids for new versions
+    pointers += [{"id": q.id, "current_version_id": v.id} for q, v in new_versions]
+    if pointers:
+        db.session.execute(update(Question), pointers)
+    if changes.any:
+        bank.updated_at = now
+        audit.record(
+            "bank.imported",
+            "bank",
+            bank.id,
+            actor,
+            added=changes.added,
+            changed=changes.changed,
+            retired=changes.retired,
+            restored=changes.restored,
+        )
+    return changes
+
+
+def _version(
+    content: dict[str, Any], assets: dict[str, str], digest: str, number: int, now: Any
+) -> QuestionVersion:
+    return QuestionVersion(
+        number=number,
+        content_hash=digest,
+        content=content,
+        assets=assets,
+        type=content["type"],
+        difficulty=content["difficulty"],
+        module=content["module"],
+        tags=content["tags"],
+        points=content["points"],
+        source="yaml",
+        created_at=now,
+    )
+
+
+def _sync_quiz(doc: QuizDoc, actor: Any) -> str:
+    model = doc.model
+    sections = [
+        section.model_dump(mode="json", by_alias=True, exclude_none=True)
+        for section in model.sections
+    ]
+    values = {
+        "title": model.title,
+        "description": model.description,
+        "time_limit_seconds": schema.duration_seconds(model.time_limit)
+        if model.time_limit
+        else None,
+        "opens_at": model.opens.astimezone(UTC) if model.opens else None,
+        "closes_at": model.closes.astimezone(UTC) if model.closes else None,
+        "max_attempts": model.attempts,
+        "grading": model.grading,
+        "pass_mark": schema.percent(model.pass_mark) if model.pass_mark else None,
+        "shuffle_questions": model.shuffle_questions,
+        "shuffle_choices": model.shuffle_choices,
+        "show_results": model.show_results,
+        "sections": sections,
+    }
+    digest = content_hash(model.model_dump(mode="json", by_alias=True))
+    quiz = db.session.scalar(select(Quiz).where(Quiz.slug == model.quiz))
+    return _upsert(quiz, Quiz, model.quiz, values, digest, doc.source.path, actor)[1]
+
+
+def _upsert(
+    row: Any,
+    cls: type,
+    slug: str,
+    values: dict[str, Any],
+    digest: str,
+    path: str,
+    actor: Any,
+) -> tuple[Any, str]:
+    """Create or update a quiz or programme row; ``(row, added|changed|unchanged)``."""
+    now = clock.now()
+    if row is not None and row.content_hash == digest:
+        if row.source_path != path:
+            row.source_path = path
+        return row, "unchanged"
+    state = "added" if row is None else "changed"
+    if row is None:
+        row = cls(slug=slug, created_at=now)
+        db.session.add(row)
+    for name, value in values.items():
+        setattr(row, name, value)
+    row.content_hash, row.source_path, row.updated_at = digest, path, now
+    db.session.flush()
+    kind = "quiz" if cls is Quiz else "programme"
+    audit.record(f"{kind}.imported", kind, row.id, actor, state=state)
+    return row, state
+
+
+def _sync_programme(doc: ProgrammeDoc, actor: Any) -> str:
+    model = doc.model
+    quizzes = {quiz.slug: quiz for quiz in db.session.scalars(select(Quiz))}
+    values = {
+        "title": model.title,
+        "description": model.description,
+        "screening_quiz_id": quizzes[model.screening_quiz].id
+        if model.screening_quiz
+        else None,
+        "shortlist_size": model.shortlist_size,
+        "finalist_count": model.finalist_count,
+    }
+    digest = content_hash(model.model_dump(mode="json", by_alias=True))
+    existing = db.session.scalar(
+        select(Programme).where(Programme.slug == model.programme)
+    )
+    programme, state = _upsert(
+        existing, Programme, model.programme, values, digest, doc.source.path, actor
+    )
+    if state != "unchanged":
+        _sync_modules(programme, model.modules, quizzes)
+    return state
+
+
+def _sync_modules(
+    programme: Programme, modules: list[schema.Module], quizzes: dict[str, Quiz]
+) -> None:
+    """Modules keep their rows (and ids) by slug; gone ones are deleted."""
+    by_slug = {module.slug: module for module in programme.modules}
+    kept = []
+    for position, spec in enumerate(modules):
+        module = by_slug.pop(spec.slug, None) or ProgrammeModule(slug=spec.slug)
+        module.title = spec.title
+        module.description = spec.description
+        module.position = position
+        module.is_project = spec.project
+        module.rubric = [c.model_dump(mode="json") for c in spec.rubric]
+        module.assessments = [
+            ModuleAssessment(quiz_id=quizzes[slug].id, position=i)
+            for i, slug in enumerate(dict.fromkeys(spec.assessments))
+        ]
+        kept.append(module)
+    programme.modules = kept
