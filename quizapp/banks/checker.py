@@ -105,7 +105,7 @@ def asset_problem(folder: Path, reference: str) -> str | None:
         return f"image {reference!r}: use one of these file types: {allowed}"
     path = folder.joinpath(*pure.parts)
     if not path.is_file():
-        return f"image {reference!r} does not exist (looked for {path})"
+        return f"image {reference!r} is not in the bank's folder"
     if path.stat().st_size > MAX_ASSET_BYTES:
         return (
             f"image {reference!r} is larger than {MAX_ASSET_BYTES // 1024 // 1024} MB"
@@ -486,8 +486,9 @@ def _check_section(
         problems.append(
             source.problem(
                 (*loc, "draw"),
-                f"draws {section.draw} but only {len(members)} question"
-                f"{'' if len(members) == 1 else 's'} match {_describe(pool)}",
+                f"draws {section.draw} but only {len(members)} "
+                f"{'question matches' if len(members) == 1 else 'questions match'} "
+                f"{_describe(pool)}",
             )
         )
         return None
@@ -540,7 +541,8 @@ def _check_overlap(
             wanted = sum(draw for _, draw, _ in group)
             available = set().union(*(members for _, _, members in group))
             if wanted > len(available):
-                names = ", ".join(str(i) for i, _, _ in group)
+                numbers = [str(i) for i, _, _ in group]
+                names = ", ".join(numbers[:-1]) + " and " + numbers[-1]
                 return [
                     source.problem(
                         ("sections",),

@@ -111,7 +111,10 @@ def load(path: str, text: str) -> tuple[Located | None, list[Problem]]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
-        message = " ".join(part for part in (exc.context, exc.problem) if part)
+        context = exc.context or ""
+        if exc.context_mark and exc.problem_mark and exc.context_mark.line != mark.line:
+            context += f" (from line {exc.context_mark.line + 1})"
+        message = " ".join(part for part in (context, exc.problem) if part)
         return None, [Problem(path, line, "(syntax)", f"YAML syntax error: {message}")]
     except yaml.YAMLError as exc:  # e.g. a second document in the stream
         return None, [Problem(path, 1, "(syntax)", f"YAML error: {exc}")]
@@ -182,7 +185,7 @@ class _Builder:
             key = str(key_node.value)
             if key in out:
                 self.problems.append(
-                    (loc, key_line, f"the key {key!r} is written twice")
+                    ((*loc, key), key_line, "this key is written twice")
                 )
                 continue
             self.lines[(*loc, key)] = key_line
