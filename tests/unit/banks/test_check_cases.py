@@ -64,7 +64,9 @@ def test_every_error_of_a_run_is_reported_not_only_the_first(runner):
     assert result.exit_code == 1
     # Both banks are called "demo": the second is also reported as a duplicate.
     assert "accept_regex[0]: not a valid regular expression" in result.stderr
-    assert "the YAML tag !!python/object/apply:os.system is not allowed" in result.stderr
+    assert (
+        "the YAML tag !!python/object/apply:os.system is not allowed" in result.stderr
+    )
     assert "bank 'demo' is also defined in" in result.stderr
 
 
