@@ -31,7 +31,7 @@ TAG = "tag:yaml.org,2002:"
 SCALAR_TAGS = {
     TAG + name for name in ("str", "int", "float", "bool", "null", "timestamp")
 }
-MAX_NODES = 2_000_000
+MAX_NODES = 1_000_000
 MAX_DEPTH = 64
 
 

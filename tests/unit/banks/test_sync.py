@@ -1,4 +1,4 @@
-"""Importing banks, quizzes and programmes: versions, retirement, idempotency, export."""
+"""Importing banks, quizzes and programmes: versions, retiring, idempotency, export."""
 
 from __future__ import annotations
 
