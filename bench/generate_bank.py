@@ -439,7 +439,7 @@ class Generator:
         while len(out) < count:
             template = self.rng.choice(CLAIMS)
             a = main if self.chance(0.6) else self.topic()
-            b = self.topic()
+            b = self.rng.choice([t for t in TOPICS if t is not a])
             text = template.format(a=a.name, b=b.name)
             out.add(text[0].upper() + text[1:])
         return sorted(out, key=lambda _: self.rng.random())

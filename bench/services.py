@@ -1,0 +1,125 @@
+"""Servers and databases the benchmarks use, started and stopped by the benchmarks.
+
+:func:`postgres` hands out the local PostgreSQL cluster (127.0.0.1:5432, user
+postgres, as on the development machines and CI), starting it if it is down and
+stopping it again afterwards, so a run leaves the machine as it found it. When it
+cannot be had, it says why and the PostgreSQL figures are recorded as skipped.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+HOST, PORT = "127.0.0.1", 5432
+ADMIN_URL = f"postgresql+psycopg://postgres@{HOST}:{PORT}/postgres"
+START_TIMEOUT = 30  # seconds
+
+
+@dataclass
+class Server:
+    """A server to benchmark against: its URL, or None and the reason."""
+
+    url: str | None
+    reason: str
+
+
+def _command(name: str, *args: str, timeout: float = 60) -> int | None:
+    """Run a system tool; its exit code, or None if it is not installed."""
+    path = shutil.which(name)
+    if path is None:
+        return None
+    # Fixed arguments, no shell: nothing here comes from outside the program.
+    done = subprocess.run(  # noqa: S603
+        [path, *args], capture_output=True, timeout=timeout, check=False
+    )
+    return done.returncode
+
+
+def _is_ready() -> bool:
+    return _command("pg_isready", "-q", "-h", HOST, "-p", str(PORT), timeout=10) == 0
+
+
+def _can_connect(url: str) -> str | None:
+    """None if ``url`` answers a query, else the first line of the error."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        first = str(exc.orig or exc).strip().splitlines()
+        return first[0] if first else type(exc).__name__
+    finally:
+        engine.dispose()
+    return None
+
+
+def _cluster_version() -> str | None:
+    """The installed cluster version (``15``), from /etc/postgresql."""
+    root = Path("/etc/postgresql")
+    versions = sorted(p.name for p in root.iterdir()) if root.is_dir() else []
+    return versions[-1] if versions else None
+
+
+@contextmanager
+def postgres() -> Iterator[Server]:
+    """The local PostgreSQL server; started here if it is down, stopped after."""
+    started: str | None = None
+    if not _is_ready():
+        version = _cluster_version()
+        if version is None or shutil.which("pg_ctlcluster") is None:
+            yield Server(
+                None,
+                f"no PostgreSQL answers on {HOST}:{PORT} and none is "
+                "installed to start (pg_ctlcluster, /etc/postgresql)",
+            )
+            return
+        print(f"Starting PostgreSQL {version}/main for the benchmark...", flush=True)
+        _command("pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start")
+        started = version
+        deadline = time.monotonic() + START_TIMEOUT
+        while not _is_ready() and time.monotonic() < deadline:
+            time.sleep(0.2)
+    try:
+        problem = _can_connect(ADMIN_URL)
+        if problem:
+            yield Server(None, f"PostgreSQL on {HOST}:{PORT}: {problem}")
+        else:
+            how = f"started {started}/main" if started else "already running"
+            yield Server(ADMIN_URL, f"PostgreSQL on {HOST}:{PORT} ({how})")
+    finally:
+        if started:
+            print(f"Stopping PostgreSQL {started}/main again.", flush=True)
+            _command(
+                "pg_ctlcluster", "--skip-systemctl-redirect", started, "main", "stop"
+            )
+
+
+@contextmanager
+def throwaway_database(admin_url: str, label: str) -> Iterator[str]:
+    """An empty database on the server of ``admin_url``, dropped on the way out."""
+    name = f"quizapp_bench_{label}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            url = make_url(admin_url).set(database=name)
+            yield url.render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as connection:
+                connection.execute(
+                    text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                )
+    finally:
+        admin.dispose()
