@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -121,19 +121,9 @@ def check(docs: Documents, existing: Catalogue | None = None) -> list[Problem]:
         broken=dict(existing.broken) if existing else {},
         quizzes=set(existing.quizzes) if existing else set(),
     )
-    seen_banks: dict[str, str] = {}
-    for bank in docs.banks:
-        slug = bank.header.bank
-        if slug in seen_banks:
-            problems.append(
-                bank.source.problem(
-                    ("bank",), f"bank {slug!r} is also defined in {seen_banks[slug]}"
-                )
-            )
-            continue
-        seen_banks[slug] = bank.source.path
+    for bank in _unique(docs.banks, "bank", lambda b: b.header.bank, problems):
         problems.extend(_check_bank(bank))
-        catalogue.banks[slug] = {
+        catalogue.banks[bank.header.bank] = {
             q.id: QuestionInfo(
                 frozenset(effective_tags(bank.header, q)),
                 q.difficulty,
@@ -141,34 +131,31 @@ def check(docs: Documents, existing: Catalogue | None = None) -> list[Problem]:
             )
             for _, q in bank.questions
         }
-        catalogue.broken[slug] = bank.broken
-    seen_quizzes: dict[str, str] = {}
-    for quiz in docs.quizzes:
-        slug = quiz.model.quiz
-        if slug in seen_quizzes:
-            problems.append(
-                quiz.source.problem(
-                    ("quiz",), f"quiz {slug!r} is also defined in {seen_quizzes[slug]}"
-                )
-            )
-            continue
-        seen_quizzes[slug] = quiz.source.path
-        catalogue.quizzes.add(slug)
+        catalogue.broken[bank.header.bank] = bank.broken
+    for quiz in _unique(docs.quizzes, "quiz", lambda q: q.model.quiz, problems):
+        catalogue.quizzes.add(quiz.model.quiz)
         problems.extend(_check_quiz(quiz, catalogue))
-    seen_programmes: dict[str, str] = {}
-    for programme in docs.programmes:
-        slug = programme.model.programme
-        if slug in seen_programmes:
-            where = seen_programmes[slug]
-            problems.append(
-                programme.source.problem(
-                    ("programme",), f"programme {slug!r} is also defined in {where}"
-                )
-            )
-            continue
-        seen_programmes[slug] = programme.source.path
+    programmes = _unique(
+        docs.programmes, "programme", lambda p: p.model.programme, problems
+    )
+    for programme in programmes:
         problems.extend(_check_programme(programme, catalogue))
     return sorted(set(problems), key=lambda p: (p.path, p.line, p.field, p.message))
+
+
+def _unique(
+    docs: list[Any], kind: str, slug_of: Callable[[Any], str], problems: list[Problem]
+) -> Iterator[Any]:
+    """``docs`` without the second and later files defining the same slug (reported)."""
+    seen: dict[str, str] = {}
+    for doc in docs:
+        slug = slug_of(doc)
+        if slug in seen:
+            message = f"{kind} {slug!r} is also defined in {seen[slug]}"
+            problems.append(doc.source.problem((kind,), message))
+            continue
+        seen[slug] = doc.source.path
+        yield doc
 
 
 # --- banks -------------------------------------------------------------------------

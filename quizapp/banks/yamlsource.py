@@ -14,7 +14,6 @@ ourselves, so that
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -215,14 +214,3 @@ class _Builder:
             )
         )
         return None
-
-
-def walk(data: Any, loc: Loc = ()) -> Iterator[tuple[Loc, Any]]:
-    """Every value in ``data`` with its location, depth first."""
-    yield loc, data
-    if isinstance(data, dict):
-        for key, value in data.items():
-            yield from walk(value, (*loc, key))
-    elif isinstance(data, list):
-        for i, value in enumerate(data):
-            yield from walk(value, (*loc, i))
