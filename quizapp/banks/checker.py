@@ -21,9 +21,10 @@ from quizapp.banks import schema
 from quizapp.banks.loader import BankDoc, Documents, ProgrammeDoc, QuizDoc
 from quizapp.banks.yamlsource import Loc, Located, Problem
 
-IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)")
+IMAGE = re.compile(r"!\[[^\]]*\]\(\s*(?:<([^>]*)>|([^)\s]+))")
 MARKER = re.compile(r"\[\[\s*([^\]]*?)\s*\]\]")
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+ASSET_NAME = re.compile(r"[A-Za-z0-9._/-]+")
 ASSET_TYPES = {
     ".png": "image/png",
     ".jpg": "image/jpeg",
@@ -55,6 +56,11 @@ class Catalogue:
     banks: dict[str, dict[str, QuestionInfo]] = field(default_factory=dict)
     broken: dict[str, set[str]] = field(default_factory=dict)
     quizzes: set[str] = field(default_factory=set)
+    #: Imported quizzes as ``{slug: (source path, sections)}``: an import that changes
+    #: a bank must not leave one of them drawing from a pool that is now too small.
+    stored_quizzes: dict[str, tuple[str, list[dict[str, Any]]]] = field(
+        default_factory=dict
+    )
 
 
 def effective_tags(header: schema.BankHeader, question: Any) -> list[str]:
@@ -85,7 +91,7 @@ def question_texts(question: Any) -> Iterator[tuple[Loc, str]]:
 
 
 def image_paths(text: str) -> list[str]:
-    return IMAGE.findall(text)
+    return [bracketed or bare for bracketed, bare in IMAGE.findall(text)]
 
 
 def asset_problem(folder: Path, reference: str) -> str | None:
@@ -99,6 +105,11 @@ def asset_problem(folder: Path, reference: str) -> str | None:
     ):
         return (
             f"image {reference!r}: images must be files under the bank's assets/ folder"
+        )
+    if not ASSET_NAME.fullmatch(reference):
+        return (
+            f"image {reference!r}: name image files with letters, digits, '.', '_' "
+            "and '-' only (no spaces)"
         )
     if pure.suffix.lower() not in ASSET_TYPES:
         allowed = ", ".join(sorted(ASSET_TYPES))
@@ -135,6 +146,11 @@ def check(docs: Documents, existing: Catalogue | None = None) -> list[Problem]:
     for quiz in _unique(docs.quizzes, "quiz", lambda q: q.model.quiz, problems):
         catalogue.quizzes.add(quiz.model.quiz)
         problems.extend(_check_quiz(quiz, catalogue))
+    if docs.banks and existing:
+        in_files = {quiz.model.quiz for quiz in docs.quizzes}
+        for slug, (path, sections) in existing.stored_quizzes.items():
+            if slug not in in_files:
+                problems.extend(_recheck_stored_quiz(slug, path, sections, catalogue))
     programmes = _unique(
         docs.programmes, "programme", lambda p: p.model.programme, problems
     )
@@ -202,7 +218,7 @@ def check_question(question: Any, folder: Path | None) -> list[tuple[Loc, str]]:
                 if problem:
                     out.append((loc, problem))
     out.extend(TYPE_CHECKS[question.type](question))
-    if not out and params:
+    if not out:
         out.extend(_sample_answers(question))
     return out
 
@@ -361,7 +377,9 @@ def _sample_answers(question: Any) -> list[tuple[Loc, str]]:
             for name, blank in question.blanks.items()
             if isinstance(blank, schema.NumericBlank)
         )
-    for seed in range(SAMPLE_SEEDS):
+    if not any(isinstance(number, str) for _, number in numbers):
+        return []
+    for seed in range(SAMPLE_SEEDS if question.params else 1):
         try:
             values = grading.draw_params(question.params, f"check:{seed}")
         except grading.ExpressionError as exc:
@@ -371,7 +389,8 @@ def _sample_answers(question: Any) -> list[tuple[Loc, str]]:
                 grading.resolve_number(number, values)
             except grading.ExpressionError as exc:
                 shown = ", ".join(f"{k}={v}" for k, v in values.items())
-                return [(loc, f"cannot be computed for {shown}: {exc}")]
+                where = f" for {shown}" if shown else ""
+                return [(loc, f"cannot be computed{where}: {exc}")]
     return []
 
 
@@ -404,16 +423,45 @@ def _check_quiz(quiz: QuizDoc, catalogue: Catalogue) -> list[Problem]:
                 ("show_results",), "after_close needs a `closes` date and time"
             )
         )
-    sections: list[tuple[int, int, set[str]]] = []
+    _check_sections(source, model.sections, catalogue, problems)
+    return problems
+
+
+def _check_sections(
+    source: Located,
+    sections: list[schema.Section],
+    catalogue: Catalogue,
+    problems: list[Problem],
+) -> None:
+    drawn: list[tuple[int, int, set[str]]] = []
     fixed_seen: dict[str, int] = {}
-    for i, section in enumerate(model.sections):
+    for i, section in enumerate(sections):
         loc = ("sections", i)
         members = _check_section(source, loc, section, catalogue, fixed_seen, problems)
         if members is not None:
             draw = section.draw if section.draw is not None else len(members)
-            sections.append((i, draw, members))
-    problems.extend(_check_overlap(source, sections))
-    return problems
+            drawn.append((i, draw, members))
+    problems.extend(_check_overlap(source, drawn))
+
+
+def _recheck_stored_quiz(
+    slug: str, path: str, sections: list[dict[str, Any]], catalogue: Catalogue
+) -> list[Problem]:
+    """An imported quiz against the banks as this import would leave them."""
+    source = Located(path, {"sections": sections})
+    problems: list[Problem] = []
+    models = [schema.Section.model_validate(section) for section in sections]
+    _check_sections(source, models, catalogue, problems)
+    return [
+        Problem(
+            p.path,
+            p.line,
+            p.field,
+            f"quiz {slug!r} (already imported) would break: {p.message}; "
+            "change the quiz in the same import",
+        )
+        for p in problems
+    ]
 
 
 def _check_section(
@@ -483,10 +531,7 @@ def _check_section(
 
 
 def _unknown_bank(slug: str) -> str:
-    return (
-        f"unknown bank {slug!r} (it is neither in the files given nor imported; "
-        "check the bank's folder along with the quiz)"
-    )
+    return f"unknown bank {slug!r}: check or import its folder along with this file"
 
 
 def _reference_problem(ref: str, catalogue: Catalogue) -> str | None:
@@ -550,7 +595,7 @@ def _check_programme(programme: ProgrammeDoc, catalogue: Catalogue) -> list[Prob
         problems.append(
             source.problem(("screening_quiz",), _unknown_quiz(model.screening_quiz))
         )
-    if model.finalist_count > model.shortlist_size:
+    if model.finalist_count and model.finalist_count > model.shortlist_size:
         problems.append(
             source.problem(
                 ("finalist_count",), "cannot be larger than `shortlist_size`"
@@ -603,4 +648,4 @@ def _check_programme(programme: ProgrammeDoc, catalogue: Catalogue) -> list[Prob
 
 
 def _unknown_quiz(slug: str) -> str:
-    return f"unknown quiz {slug!r} (neither in the files given nor imported)"
+    return f"unknown quiz {slug!r}: check or import its file along with this one"

@@ -158,27 +158,28 @@ def _validate(
 
 def translate(exc: ValidationError, located: Located, base: Loc) -> list[Problem]:
     """pydantic's errors as problems at the line of the offending field."""
-    out = []
+    out: dict[Loc, Problem] = {}
     for error in exc.errors(include_url=False):
         loc = _real_loc(located.data, (*base, *error["loc"]))
         if error["type"] == "union_tag_invalid":
             loc = (*loc, "type")
-        if any(loc[: len(bad)] == bad for bad in located.refused):
-            continue  # the YAML here was refused and reported already
-        out.append(located.problem(loc, _message(error)))
-    return out
+        if loc in out or any(loc[: len(bad)] == bad for bad in located.refused):
+            continue  # one message per field; refused YAML was reported already
+        out[loc] = located.problem(loc, _message(error))
+    return list(out.values())
 
 
 def _real_loc(data: Any, loc: Loc) -> Loc:
-    """Drop the union tags pydantic puts in a location (``questions.0.single.id``)."""
+    """The location in the file, without the union members pydantic names in it
+    (``questions.0.single.id``, ``answer.function-after[...]``)."""
     real: list[str | int] = []
     node = data
     for i, part in enumerate(loc):
         if _has(node, part):
             node = node[part]
-        elif i < len(loc) - 1:
-            continue  # a tag such as "single" or "numeric"
-        real.append(part)
+            real.append(part)
+        elif isinstance(node, dict) and isinstance(part, str) and i == len(loc) - 1:
+            real.append(part)  # a required field that is missing
     return tuple(real)
 
 

@@ -172,7 +172,10 @@ def answer_key(version: QuestionVersion, values: Mapping[str, Any]) -> dict[str,
             )
             for p in content["pairs"]
         ]
-        key["distractors"] = [render_inline(d, resolve) for d in content["distractors"]]
+        key["distractors"] = [
+            render_inline(grading.substitute(d, values), resolve)
+            for d in content["distractors"]
+        ]
     return key
 
 

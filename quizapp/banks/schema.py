@@ -245,19 +245,20 @@ class BankHeader(Model):
 # --- quizzes -----------------------------------------------------------------------
 
 
+def _listed(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
 class Pool(Model):
     bank: Slug | None = None
     tags: list[Slug] = []
-    difficulty: Difficulty | list[Difficulty] | None = None
+    #: One difficulty or a list of them; stored as a list.
+    difficulty: Annotated[list[Difficulty], BeforeValidator(_listed)] = []
     module: Slug | None = None
 
     @property
     def difficulties(self) -> list[str]:
-        if self.difficulty is None:
-            return []
-        return (
-            [self.difficulty] if isinstance(self.difficulty, str) else self.difficulty
-        )
+        return list(self.difficulty)
 
 
 class Section(Model):
@@ -307,8 +308,15 @@ class ProgrammeFile(Model):
     description: str | None = None
     screening_quiz: Slug | None = None
     shortlist_size: Count = 100
-    finalist_count: Count = 50
+    #: Default: 50, or the shortlist size when that is smaller.
+    finalist_count: Count | None = None
     modules: Annotated[list[Module], Field(min_length=1)]
+
+    @property
+    def finalists(self) -> int:
+        if self.finalist_count is not None:
+            return self.finalist_count
+        return min(50, self.shortlist_size)
 
 
 #: Every field name any file may hold, for "did you mean" hints on typos.

@@ -77,7 +77,7 @@ class BankChanges:
             parts.append(f"{self.restored} restored")
         parts.append(f"{self.unchanged} unchanged")
         if self.details_changed:
-            parts.append("title/tags/module updated")
+            parts.append("bank details updated")
         return f"bank {self.slug}: " + ", ".join(parts)
 
 
@@ -135,7 +135,11 @@ def catalogue_from_db() -> Catalogue:
         )
     for slug in db.session.scalars(select(Bank.slug)):
         catalogue.banks.setdefault(slug, {})
-    catalogue.quizzes = set(db.session.scalars(select(Quiz.slug)))
+    for slug, path, sections in db.session.execute(
+        select(Quiz.slug, Quiz.source_path, Quiz.sections)
+    ):
+        catalogue.quizzes.add(slug)
+        catalogue.stored_quizzes[slug] = (path or f"quiz {slug}", sections)
     return catalogue
 
 
@@ -368,7 +372,7 @@ def _sync_programme(doc: ProgrammeDoc, actor: Any) -> str:
         if model.screening_quiz
         else None,
         "shortlist_size": model.shortlist_size,
-        "finalist_count": model.finalist_count,
+        "finalist_count": model.finalists,
     }
     digest = content_hash(model.model_dump(mode="json", by_alias=True))
     existing = db.session.scalar(

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any
+from urllib.parse import unquote
 
 import nh3
 from markdown_it import MarkdownIt
@@ -34,8 +35,8 @@ AssetUrl = Callable[[str], str | None]
 
 TAGS = {
     "a", "blockquote", "br", "code", "del", "div", "em", "h1", "h2", "h3", "h4", "h5",
-    "h6", "hr", "img", "li", "ol", "p", "pre", "span", "strong", "table", "tbody", "td",
-    "th", "thead", "tr", "ul",
+    "h6", "hr", "img", "li", "ol", "p", "pre", "s", "span", "strong", "table", "tbody",
+    "td", "th", "thead", "tr", "ul",
 }  # fmt: skip
 ATTRIBUTES = {
     "a": {"href", "title"},
@@ -74,7 +75,7 @@ def _image(
     token = tokens[idx]
     alt = self.renderInlineAsText(token.children or [], options, env)
     resolve: AssetUrl | None = env.get("asset_url")
-    url = resolve(str(token.attrGet("src") or "")) if resolve else None
+    url = resolve(unquote(str(token.attrGet("src") or ""))) if resolve else None
     if not url:
         return str(escape(alt))
     title = token.attrGet("title")

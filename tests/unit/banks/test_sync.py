@@ -14,6 +14,7 @@ from quizapp.banks.export import export_bank
 from quizapp.banks.models import (
     AssetBlob,
     Bank,
+    Programme,
     ProgrammeModule,
     Question,
     QuestionVersion,
@@ -245,19 +246,24 @@ def test_a_quiz_can_be_imported_on_its_own_once_its_bank_is_in(app, content, run
     assert "quiz tiny-check: added" in result.stdout
 
 
-def test_a_retired_question_cannot_be_referenced(app, content):
+def test_retiring_a_question_an_imported_quiz_uses_waits_for_the_quiz(app, content):
     run_import(content)
     text = (content / "tiny" / "bank.yaml").read_text()
     start, end = text.index("  - id: neuron"), text.index("  - id: figure")
     (content / "tiny" / "bank.yaml").write_text(text[:start] + text[end:])
-    run_import(content / "tiny")
 
-    report, problems = sync.import_paths([content / "quizzes"])
+    report, problems = sync.import_paths([content / "tiny"])
 
     assert report is None
     assert [p.message for p in problems] == [
-        "unknown question 'tiny/neuron': bank 'tiny' has no question 'neuron'"
+        "quiz 'tiny-check' (already imported) would break: unknown question "
+        "'tiny/neuron': bank 'tiny' has no question 'neuron'; change the quiz in the "
+        "same import"
     ]
+    (content / "quizzes" / "tiny-check.yaml").write_text(
+        QUIZ.replace("  - questions: [tiny/neuron]\n", "")
+    )
+    assert run_import(content).banks[0].retired == 1
 
 
 def test_export_writes_what_check_accepts_and_reimports_with_no_change(
@@ -326,3 +332,29 @@ def test_import_without_the_schema_says_to_upgrade(tmp_path, content):
 
     assert result.exit_code == 1
     assert "run `flask db upgrade` first" in result.output
+
+
+def test_a_bank_import_that_would_break_an_imported_quiz_is_refused(app, content):
+    run_import(content)
+    edit(content, "    difficulty: easy\n", "    difficulty: hard\n")
+
+    report, problems = sync.import_paths([content / "tiny"])
+
+    assert report is None
+    assert [str(p) for p in problems] == [
+        f"{content / 'quizzes' / 'tiny-check.yaml'}:1: sections[0].draw: quiz "
+        "'tiny-check' (already imported) would break: draws 1 but only 0 questions "
+        "match (bank tiny; difficulty easy); change the quiz in the same import"
+    ]
+
+
+def test_programme_finalists_default_to_the_shortlist_when_it_is_smaller(app, tmp_path):
+    shutil.copytree(SAMPLE, tmp_path / "content")
+    programme = tmp_path / "content" / "programmes" / "dtt-demo.yaml"
+    text = programme.read_text().replace("shortlist_size: 100", "shortlist_size: 30")
+    programme.write_text(text.replace("finalist_count: 50\n", ""))
+
+    run_import(tmp_path / "content")
+
+    row = db.session.scalar(select(Programme))
+    assert (row.shortlist_size, row.finalist_count) == (30, 30)
