@@ -12,6 +12,7 @@ help:
 	@echo "make run    install, migrate, load demo content, serve on http://$(HOST):$(PORT)"
 	@echo "make test   install test tools and Chromium, run the suite on SQLite and PostgreSQL"
 	@echo "make lint   ruff check and ruff format --check"
+	@echo "make bench  benchmarks (bank check/import on SQLite and PostgreSQL); writes bench/results.json"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +39,11 @@ run: install
 test: install-test
 	scripts/ensure-chromium
 	$(BIN)/python scripts/run_tests.py
+
+# Starts (and stops again) the local PostgreSQL if it is down; see docs/performance.md.
+.PHONY: bench
+bench: install-test
+	$(BIN)/python -m bench.run
 
 lint: install-test
 	$(BIN)/ruff check .

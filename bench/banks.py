@@ -19,7 +19,6 @@ import contextlib
 import gc
 import io
 import logging
-import os
 import statistics
 import subprocess
 import sys
@@ -58,7 +57,9 @@ class BenchError(Exception):
 
 def run(context: Context) -> list[Figure]:
     questions = 500 if context.quick else QUESTIONS
-    runs = 1 if context.quick else None
+    check_runs, cli_runs, import_runs = (
+        (1, 1, 1) if context.quick else (CHECK_RUNS, CLI_RUNS, IMPORT_RUNS)
+    )
     folder = generate_bank.write_bank(context.scratch, questions)
     size = (folder / "bank.yaml").stat().st_size
     print(
@@ -67,17 +68,17 @@ def run(context: Context) -> list[Figure]:
         flush=True,
     )
     figures = [
-        measure_yaml_load(folder / "bank.yaml", runs or CHECK_RUNS),
-        measure_check(folder, questions, runs or CHECK_RUNS),
-        measure_check_cli(folder, runs or CLI_RUNS),
+        measure_yaml_load(folder / "bank.yaml", check_runs),
+        measure_check(folder, questions, check_runs),
+        measure_check_cli(folder, cli_runs),
     ]
     sqlite_files = iter(context.scratch / f"import-{i}.db" for i in range(100))
     figures += measure_import(
         "sqlite",
-        lambda: _sqlite_database(next(sqlite_files)),
+        lambda: sqlite_database(next(sqlite_files)),
         folder,
         questions,
-        runs or IMPORT_RUNS,
+        import_runs,
     )
     with services.postgres() as server:
         if server.url is None:
@@ -91,7 +92,7 @@ def run(context: Context) -> list[Figure]:
                 lambda: services.throwaway_database(admin_url, "banks"),
                 folder,
                 questions,
-                runs or IMPORT_RUNS,
+                import_runs,
             )
     return figures
 
@@ -146,7 +147,6 @@ def measure_check_cli(folder: Path, runs: int) -> Figure:
                 capture_output=True,
                 text=True,
                 check=False,
-                env=os.environ.copy(),
             )
         )
         if done.returncode != 0:
@@ -176,7 +176,7 @@ def measure_import(
         with new_database() as url:
             app = create_app({**APP_CONFIG, "DATABASE_URL": url})
             try:
-                _migrate(app)
+                migrate_quietly(app)
                 gc.collect()
                 cold.append(_import(app, folder, expect_added=questions))
                 gc.collect()
@@ -225,7 +225,7 @@ def _import(app: Flask, folder: Path, expect_added: int) -> float:
     return seconds
 
 
-def _migrate(app: Flask) -> None:
+def migrate_quietly(app: Flask) -> None:
     """``flask db upgrade``, without Alembic's log lines in the benchmark's output."""
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
@@ -246,7 +246,7 @@ def _migrate(app: Flask) -> None:
 
 
 @contextlib.contextmanager
-def _sqlite_database(path: Path) -> Iterator[str]:
+def sqlite_database(path: Path) -> Iterator[str]:
     try:
         yield f"sqlite:///{path}"
     finally:

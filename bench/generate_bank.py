@@ -435,14 +435,16 @@ class Generator:
 
     def claims(self, count: int, main: Topic) -> list[str]:
         """``count`` different statements, each about ``main`` or another topic."""
-        out: set[str] = set()
+        out: list[str] = []
         while len(out) < count:
             template = self.rng.choice(CLAIMS)
             a = main if self.chance(0.6) else self.topic()
             b = self.rng.choice([t for t in TOPICS if t is not a])
             text = template.format(a=a.name, b=b.name)
-            out.add(text[0].upper() + text[1:])
-        return sorted(out, key=lambda _: self.rng.random())
+            text = text[0].upper() + text[1:]
+            if text not in out:
+                out.append(text)
+        return out
 
     def paragraph(self, text: str) -> str:
         """``text`` wrapped at 88 columns, never inside inline math or a word."""

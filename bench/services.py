@@ -22,7 +22,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 HOST, PORT = "127.0.0.1", 5432
-ADMIN_URL = f"postgresql+psycopg://postgres@{HOST}:{PORT}/postgres"
 START_TIMEOUT = 30  # seconds
 
 
@@ -46,8 +45,8 @@ def _command(name: str, *args: str, timeout: float = 60) -> int | None:
     return done.returncode
 
 
-def _is_ready() -> bool:
-    return _command("pg_isready", "-q", "-h", HOST, "-p", str(PORT), timeout=10) == 0
+def _is_ready(port: int) -> bool:
+    return _command("pg_isready", "-q", "-h", HOST, "-p", str(port), timeout=10) == 0
 
 
 def _can_connect(url: str) -> str | None:
@@ -72,37 +71,43 @@ def _cluster_version() -> str | None:
 
 
 @contextmanager
-def postgres() -> Iterator[Server]:
-    """The local PostgreSQL server; started here if it is down, stopped after."""
+def postgres(port: int = PORT, cluster: str = "main") -> Iterator[Server]:
+    """The local PostgreSQL server; started here if it is down, stopped after.
+
+    ``cluster`` is the Debian cluster name under /etc/postgresql/<version>/ that
+    listens on ``port``.
+    """
+    admin_url = f"postgresql+psycopg://postgres@{HOST}:{port}/postgres"
+    where = f"{HOST}:{port}"
     started: str | None = None
-    if not _is_ready():
+    if not _is_ready(port):
         version = _cluster_version()
         if version is None or shutil.which("pg_ctlcluster") is None:
             yield Server(
                 None,
-                f"no PostgreSQL answers on {HOST}:{PORT} and none is "
-                "installed to start (pg_ctlcluster, /etc/postgresql)",
+                f"no PostgreSQL answers on {where}, and there is no cluster to start "
+                "(pg_ctlcluster, /etc/postgresql)",
             )
             return
-        print(f"Starting PostgreSQL {version}/main for the benchmark...", flush=True)
-        _command("pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start")
-        started = version
-        deadline = time.monotonic() + START_TIMEOUT
-        while not _is_ready() and time.monotonic() < deadline:
-            time.sleep(0.2)
+        name = f"{version}/{cluster}"
+        print(f"Starting PostgreSQL {name} for the benchmark...", flush=True)
+        control = ("pg_ctlcluster", "--skip-systemctl-redirect", version, cluster)
+        if _command(*control, "start") == 0:
+            started = name
+            deadline = time.monotonic() + START_TIMEOUT
+            while not _is_ready(port) and time.monotonic() < deadline:
+                time.sleep(0.2)
     try:
-        problem = _can_connect(ADMIN_URL)
+        problem = _can_connect(admin_url)
         if problem:
-            yield Server(None, f"PostgreSQL on {HOST}:{PORT}: {problem}")
+            yield Server(None, f"PostgreSQL on {where}: {problem}")
         else:
-            how = f"started {started}/main" if started else "already running"
-            yield Server(ADMIN_URL, f"PostgreSQL on {HOST}:{PORT} ({how})")
+            how = f"started {started} for this run" if started else "already running"
+            yield Server(admin_url, f"PostgreSQL on {where} ({how})")
     finally:
         if started:
-            print(f"Stopping PostgreSQL {started}/main again.", flush=True)
-            _command(
-                "pg_ctlcluster", "--skip-systemctl-redirect", started, "main", "stop"
-            )
+            print(f"Stopping PostgreSQL {started} again.", flush=True)
+            _command(*control, "stop")
 
 
 @contextmanager
