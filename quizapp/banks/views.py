@@ -5,12 +5,21 @@ from __future__ import annotations
 from flask import abort, make_response, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from quizapp import grading
 from quizapp.accounts.models import STAFF_ROLES
 from quizapp.banks import bp, queries, schema
 from quizapp.banks.access import may_view_version
-from quizapp.banks.models import AssetBlob, Bank, Programme, Question, QuestionVersion
+from quizapp.banks.models import (
+    AssetBlob,
+    Bank,
+    ModuleAssessment,
+    Programme,
+    ProgrammeModule,
+    Question,
+    QuestionVersion,
+)
 from quizapp.banks.presenters import answer_key, present
 from quizapp.core.auth import role_required, signed_in
 from quizapp.extensions import db
@@ -23,7 +32,16 @@ MAX_SAMPLE = 1_000_000
 @role_required(*STAFF_ROLES)
 def index():
     """Every bank with its live and retired question counts; quizzes; programmes."""
-    programmes = db.session.scalars(select(Programme).order_by(Programme.slug))
+    programmes = db.session.scalars(
+        select(Programme)
+        .order_by(Programme.slug)
+        .options(
+            selectinload(Programme.screening_quiz),
+            selectinload(Programme.modules)
+            .selectinload(ProgrammeModule.assessments)
+            .selectinload(ModuleAssessment.quiz),
+        )
+    )
     return render_template(
         "banks/index.html",
         banks=queries.bank_rows(),
