@@ -41,6 +41,10 @@ def test_instructor_previews_questions_with_math_code_and_images(page: Page, con
     page.get_by_role("link", name="Question banks").click()
     expect(page.get_by_role("heading", name="Question banks")).to_be_visible()
     expect(page.get_by_role("link", name="Artificial Neural Networks")).to_be_visible()
+    programme = page.locator(".card", has_text="DeepTech Talents Training (demo)")
+    expect(programme).to_contain_text("Screening: DeepTech Talents screening quiz")
+    expect(programme.locator("li")).to_have_count(4)
+    expect(programme).to_contain_text("project, 4 criteria")
     screenshot(page, "banks-index")
 
     page.get_by_role("link", name="Artificial Neural Networks").click()
