@@ -47,6 +47,21 @@ class QuestionView:
     blanks: list[str] = field(default_factory=list)
 
 
+def _renderers(
+    version: QuestionVersion, values: Mapping[str, Any]
+) -> tuple[Callable[[str | None], Markup], Callable[[str | None], Markup]]:
+    """Block and inline renderers for ``version``'s texts with ``values`` filled in."""
+    resolve = asset_resolver(version)
+
+    def block(source: str | None) -> Markup:
+        return render(grading.substitute(source or "", values), resolve)
+
+    def inline(source: str | None) -> Markup:
+        return render_inline(grading.substitute(source or "", values), resolve)
+
+    return block, inline
+
+
 def asset_resolver(version: QuestionVersion) -> AssetUrl:
     """Image references of ``version`` as URLs of the access-checked asset route."""
 
@@ -75,10 +90,7 @@ def present(
     ``seed`` shuffles choices, items and options (None keeps the file order).
     """
     content = version.content
-    resolve = asset_resolver(version)
-
-    def text(source: str) -> str:
-        return grading.substitute(source, values)
+    _, inline = _renderers(version, values)
 
     def order(count: int, salt: str) -> list[int]:
         return (
@@ -87,12 +99,12 @@ def present(
             else list(range(count))
         )
 
-    prompt_source = text(content["prompt"])
+    prompt_source = grading.substitute(content["prompt"], values)
     names: list[str] = []
     if content["type"] == "blanks":
         names = MARKER.findall(prompt_source)
         prompt_source = MARKER.sub(lambda m: f"QZBLANK{m.group(1)}ZQ", prompt_source)
-    prompt = render(prompt_source, resolve)
+    prompt = render(prompt_source, asset_resolver(version))
     if names:
         prompt = Markup(SENTINEL.sub(lambda m: str(blank(m.group(1))), str(prompt)))  # noqa: S704
     kind = content["type"]
@@ -105,34 +117,24 @@ def present(
     elif kind == "matching":
         texts = grading.matching_options(content)
         lefts = [
-            Option(i, render_inline(text(pair["left"]), resolve))
-            for i, pair in enumerate(content["pairs"])
+            Option(i, inline(pair["left"])) for i, pair in enumerate(content["pairs"])
         ]
-    options = [
-        Option(i, render_inline(text(texts[i]), resolve))
-        for i in order(len(texts), kind)
-    ]
+    options = [Option(i, inline(texts[i])) for i in order(len(texts), kind)]
     return QuestionView(kind, version.points, prompt, options, lefts, names)
 
 
 def answer_key(version: QuestionVersion, values: Mapping[str, Any]) -> dict[str, Any]:
     """The key of ``version``, rendered, for staff pages only."""
     content = version.content
-    resolve = asset_resolver(version)
-    key: dict[str, Any] = {
-        "explanation": render(
-            grading.substitute(content.get("explanation") or "", values), resolve
-        ),
-    }
+    block, inline = _renderers(version, values)
+    key: dict[str, Any] = {"explanation": block(content.get("explanation"))}
     kind = content["type"]
     if kind in ("single", "multiple"):
         key["choices"] = [
             {
-                "html": render_inline(grading.substitute(c["text"], values), resolve),
+                "html": inline(c["text"]),
                 "correct": c["correct"],
-                "feedback": render_inline(
-                    grading.substitute(c.get("feedback") or "", values), resolve
-                ),
+                "feedback": inline(c.get("feedback")),
             }
             for c in content["choices"]
         ]
@@ -159,23 +161,13 @@ def answer_key(version: QuestionVersion, values: Mapping[str, Any]) -> dict[str,
             for name, spec in content["blanks"].items()
         }
     elif kind == "ordering":
-        key["items"] = [
-            render_inline(grading.substitute(i, values), resolve)
-            for i in content["items"]
-        ]
+        key["items"] = [inline(item) for item in content["items"]]
         key["scoring"] = content["scoring"]
     elif kind == "matching":
         key["pairs"] = [
-            (
-                render_inline(grading.substitute(p["left"], values), resolve),
-                render_inline(grading.substitute(p["right"], values), resolve),
-            )
-            for p in content["pairs"]
+            (inline(p["left"]), inline(p["right"])) for p in content["pairs"]
         ]
-        key["distractors"] = [
-            render_inline(grading.substitute(d, values), resolve)
-            for d in content["distractors"]
-        ]
+        key["distractors"] = [inline(d) for d in content["distractors"]]
     return key
 
 

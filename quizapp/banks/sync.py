@@ -17,7 +17,7 @@ from datetime import UTC
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from sqlalchemy import inspect, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from quizapp.banks import schema
@@ -175,11 +175,15 @@ class _Blobs:
     """Reads each image once and stores each distinct content once."""
 
     def __init__(self) -> None:
+        self.digests: dict[Path, str] = {}
         self.known: set[str] = set()
 
     def add(self, folder: Path, reference: str) -> str:
-        data = folder.joinpath(*PurePosixPath(reference).parts).read_bytes()
-        digest = hashlib.sha256(data).hexdigest()
+        path = folder.joinpath(*PurePosixPath(reference).parts)
+        if path in self.digests:
+            return self.digests[path]
+        data = path.read_bytes()
+        digest = self.digests[path] = hashlib.sha256(data).hexdigest()
         if digest not in self.known:
             self.known.add(digest)
             if db.session.get(AssetBlob, digest) is None:
@@ -201,10 +205,9 @@ def _sync_bank(doc: BankDoc, blobs: _Blobs, actor: Any) -> BankChanges:
         .options(selectinload(Bank.questions).selectinload(Question.versions))
     )
     now = clock.now()
+    is_new = bank is None
     if bank is None:
-        bank = Bank(
-            slug=header.bank, created_at=now, updated_at=now, title=header.title
-        )
+        bank = Bank(slug=header.bank, created_at=now, updated_at=now)
         db.session.add(bank)
     details = {
         "title": header.title,
@@ -216,10 +219,10 @@ def _sync_bank(doc: BankDoc, blobs: _Blobs, actor: Any) -> BankChanges:
     for name, value in details.items():
         if getattr(bank, name) != value:
             setattr(bank, name, value)
-            changes.details_changed = changes.details_changed or name != "source_path"
-    if not inspect(bank).persistent:
-        changes.details_changed = False
-        db.session.flush()
+            if name != "source_path" and not is_new:
+                changes.details_changed = True
+    if is_new:
+        db.session.flush()  # its id, for the questions
     existing = {question.key: question for question in bank.questions}
     seen: set[str] = set()
     pointers: list[dict[str, int]] = []
