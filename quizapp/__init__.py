@@ -54,6 +54,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
+    from quizapp.core.auth import unauthorized
     from quizapp.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -64,6 +65,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_view = "accounts.sign_in"
     login_manager.login_message = "Sign in to see that page."
     login_manager.login_message_category = "info"
+    login_manager.unauthorized_handler(unauthorized)
 
     from quizapp.accounts.models import User
 
@@ -79,11 +81,15 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from quizapp.accounts import bp as accounts_bp
     from quizapp.banks import bp as banks_bp
+    from quizapp.delivery import api_bp as delivery_api_bp
+    from quizapp.delivery import bp as delivery_bp
     from quizapp.home import bp as home_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(banks_bp)
+    app.register_blueprint(delivery_bp)
+    app.register_blueprint(delivery_api_bp)
 
 
 def _register_templating(app: Flask) -> None:
@@ -103,6 +109,13 @@ def _register_templating(app: Flask) -> None:
     def number(value) -> str:
         """A number as a person writes it: 2, 0.5, 33.33 (not 2.0 or 0.5000)."""
         return format_value(round(value, 2)) if value is not None else ""
+
+    @app.template_filter("markdown")
+    def markdown(value) -> str:
+        """Markdown from content files (quiz descriptions), sanitised."""
+        from quizapp.core.markdown import render
+
+        return render(value)
 
     @app.context_processor
     def globals_for_templates() -> dict[str, Any]:

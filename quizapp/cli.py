@@ -15,10 +15,12 @@ def register_commands(app: Flask) -> None:
     """Attach every feature's command group to ``app.cli``."""
     from quizapp.accounts.cli import users
     from quizapp.banks.cli import banks
+    from quizapp.delivery.cli import attempts
     from quizapp.demo import demo
 
     app.cli.add_command(users)
     app.cli.add_command(banks)
+    app.cli.add_command(attempts)
     app.cli.add_command(demo)
 
 

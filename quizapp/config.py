@@ -103,6 +103,12 @@ SETTINGS: dict[str, Setting] = {
     "SESSION_HOURS": Setting(
         12, int, "How long a sign-in lasts without activity, in hours."
     ),
+    "SAVE_GRACE_SECONDS": Setting(
+        5,
+        int,
+        "Seconds after a deadline during which answers still in flight are "
+        "accepted (the network is not instantaneous); 0 to 60.",
+    ),
     "PASSWORD_HASH_PROFILE": Setting(
         "OWASP",
         str,
@@ -197,6 +203,8 @@ def _check(values: dict[str, Any]) -> None:
         ) from None
     if not values["BASE_URL"].startswith(("http://", "https://")):
         raise ConfigError("QUIZAPP_BASE_URL must start with http:// or https://.")
+    if not 0 <= values["SAVE_GRACE_SECONDS"] <= 60:
+        raise ConfigError("QUIZAPP_SAVE_GRACE_SECONDS must be between 0 and 60.")
     if values["TRUSTED_PROXIES"] < 0:
         raise ConfigError("QUIZAPP_TRUSTED_PROXIES cannot be negative.")
 

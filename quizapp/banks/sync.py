@@ -114,13 +114,14 @@ def canonical_question(header: schema.BankHeader, question: Any) -> dict[str, An
     return data
 
 
-def catalogue_from_db() -> Catalogue:
-    """What references may point at besides the files being imported."""
-    catalogue = Catalogue()
+def live_questions() -> dict[str, tuple[int, QuestionInfo]]:
+    """``{bank/id: (current version id, what pools filter on)}`` of every question
+    that is not retired: what a quiz may draw from, in one query."""
     rows = db.session.execute(
         select(
             Bank.slug,
             Question.key,
+            QuestionVersion.id,
             QuestionVersion.tags,
             QuestionVersion.difficulty,
             QuestionVersion.module,
@@ -129,10 +130,24 @@ def catalogue_from_db() -> Catalogue:
         .join(QuestionVersion, QuestionVersion.id == Question.current_version_id)
         .where(Question.retired_at.is_(None))
     )
-    for slug, key, tags, difficulty, module in rows:
-        catalogue.banks.setdefault(slug, {})[key] = QuestionInfo(
-            frozenset(tags), difficulty, module
-        )
+    return {
+        f"{slug}/{key}": (version_id, QuestionInfo(frozenset(tags), difficulty, module))
+        for slug, key, version_id, tags, difficulty, module in rows
+    }
+
+
+def catalogue_of(questions: dict[str, tuple[int, QuestionInfo]]) -> Catalogue:
+    """A :class:`Catalogue` of the banks holding ``questions`` (see live_questions)."""
+    catalogue = Catalogue()
+    for ref, (_, info) in questions.items():
+        slug, key = ref.split("/", 1)
+        catalogue.banks.setdefault(slug, {})[key] = info
+    return catalogue
+
+
+def catalogue_from_db() -> Catalogue:
+    """What references may point at besides the files being imported."""
+    catalogue = catalogue_of(live_questions())
     for slug in db.session.scalars(select(Bank.slug)):
         catalogue.banks.setdefault(slug, {})
     for slug, path, sections in db.session.execute(

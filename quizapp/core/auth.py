@@ -19,8 +19,9 @@ from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, abort
+from flask import Flask, abort, flash, redirect, request
 from flask_login import current_user, login_required
+from flask_login.utils import login_url
 
 from quizapp.extensions import login_manager
 
@@ -68,6 +69,17 @@ def role_required(*roles: str) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return decorator
+
+
+def unauthorized():
+    """Anonymous visitors: JSON endpoints answer 401, pages send them to sign-in
+    (and back here afterwards)."""
+    from quizapp.core.errors import wants_json
+
+    if wants_json(request):
+        abort(401)
+    flash(login_manager.login_message, login_manager.login_message_category)
+    return redirect(login_url(login_manager.login_view, request.url))
 
 
 def is_safe_next(target: str | None) -> bool:

@@ -64,6 +64,7 @@ def wants_json(req: Request) -> bool:
 #: What a person reads when a page answers with a bare status (``abort(404)``).
 MESSAGES = {
     400: "The request could not be understood. Go back and try again.",
+    401: "Sign in first.",
     403: "Your account does not have access to this page.",
     404: "There is nothing here. The address may be mistyped, or the page may "
     "belong to someone else.",
@@ -73,6 +74,7 @@ MESSAGES = {
 
 TITLES = {
     400: "Bad request",
+    401: "Not signed in",
     403: "Not allowed",
     404: "Not found",
     405: "Method not allowed",
@@ -126,6 +128,11 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
+        # Nothing of a failed request is kept, and the error page can still load
+        # the signed-in user.
+        from quizapp.extensions import db
+
+        db.session.rollback()
         return _respond(
             500,
             "The server hit an error and your last action was not saved. Please "

@@ -3,7 +3,10 @@ from __future__ import annotations
 from flask import render_template
 from flask_login import current_user
 
+from quizapp.accounts.models import Role
+from quizapp.core import clock
 from quizapp.core.auth import public
+from quizapp.delivery import queries
 from quizapp.home import bp
 
 
@@ -14,4 +17,9 @@ def index():
     account and the areas their roles open."""
     if not current_user.is_authenticated:
         return render_template("home/landing.html")
-    return render_template("home/dashboard.html", user=current_user)
+    rows = (
+        queries.dashboard_rows(current_user.id, clock.now())
+        if current_user.has_role(Role.candidate)
+        else []
+    )
+    return render_template("home/dashboard.html", user=current_user, rows=rows)

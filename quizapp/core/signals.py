@@ -1,0 +1,14 @@
+"""Signals between features, so dependencies keep pointing one way.
+
+``delivery`` sends; ``programmes`` and ``leaderboard`` subscribe. Receivers run in
+the sender's transaction: they may add to the session but never commit.
+"""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+#: Sent with ``attempt=`` after an attempt is graded (finalize or regrade).
+attempt_finalized = _signals.signal("attempt-finalized")

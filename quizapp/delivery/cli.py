@@ -1,0 +1,25 @@
+"""``flask attempts finalize-expired``: submit attempts whose time ran out."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from quizapp.core import clock
+from quizapp.delivery import services
+from quizapp.extensions import db
+
+attempts = AppGroup("attempts", help="Timed attempts.")
+
+
+@attempts.command("finalize-expired")
+def finalize_expired_command() -> None:
+    """Submit every attempt whose deadline has passed, with its saved answers.
+
+    Safe to run from cron on every host, as often as you like: each attempt is
+    finalized once, with its deadline as the finish time. The app also finalizes
+    an expired attempt the next time anyone opens it.
+    """
+    count = services.finalize_expired(clock.now())
+    db.session.commit()
+    click.echo(f"Finalized {count} expired attempt{'s' if count != 1 else ''}.")

@@ -1,0 +1,765 @@
+"""Timed attempts: start, save, submit, finalize, accommodations, integrity signals.
+
+Every function here takes domain objects and plain values, changes the session and
+leaves the commit to its caller (one per request or command). Time always comes in
+as ``now`` from :func:`quizapp.core.clock.now`, and every write re-checks the
+attempt's stored deadline inside the transaction, with the row locked on PostgreSQL,
+so a save racing the deadline or a finalize is decided in one place.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from quizapp import grading
+from quizapp.banks import schema
+from quizapp.banks.checker import pool_members
+from quizapp.banks.models import (
+    ModuleAssessment,
+    Programme,
+    ProgrammeModule,
+    QuestionVersion,
+    Quiz,
+)
+from quizapp.banks.sync import catalogue_of, live_questions
+from quizapp.core import audit
+from quizapp.core.errors import Conflict, DomainError
+from quizapp.core.signals import attempt_finalized
+from quizapp.delivery.models import (
+    FINALIZED,
+    IN_PROGRESS,
+    SIGNAL_KINDS,
+    SUBMITTED,
+    TIMED_OUT,
+    Accommodation,
+    AnswerEvent,
+    Attempt,
+    AttemptItem,
+    IntegritySignal,
+)
+from quizapp.extensions import db
+
+log = logging.getLogger(__name__)
+
+#: Signals a page may report per attempt; more are dropped (a page in a loop must
+#: not fill the table).
+MAX_SIGNALS_PER_ATTEMPT = 500
+
+
+class AttemptClosed(Conflict):
+    """A write to an attempt that is no longer running."""
+
+
+def grace() -> timedelta:
+    """How long after a deadline a save that was in flight is still accepted."""
+    return timedelta(seconds=current_app.config["QUIZAPP_SAVE_GRACE_SECONDS"])
+
+
+# --- what a candidate gets on a quiz ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Terms:
+    """The time, window and attempts one candidate has on one quiz."""
+
+    #: None: untimed. With the accommodation's extra time.
+    time_limit: timedelta | None
+    #: What everyone else gets.
+    standard_time_limit: timedelta | None
+    #: The candidate's own closing time (the quiz's, moved by an accommodation).
+    closes_at: datetime | None
+    #: 0: unlimited.
+    max_attempts: int
+    accommodation: Accommodation | None
+
+
+def programmes_of(quiz: Quiz) -> list[int]:
+    """Ids of the programmes ``quiz`` belongs to (as screening or as an assessment)."""
+    screening = select(Programme.id).where(Programme.screening_quiz_id == quiz.id)
+    assessed = (
+        select(ProgrammeModule.programme_id)
+        .join(ModuleAssessment, ModuleAssessment.module_id == ProgrammeModule.id)
+        .where(ModuleAssessment.quiz_id == quiz.id)
+    )
+    return list(db.session.scalars(screening.union(assessed)))
+
+
+def accommodation_for(user_id: int, quiz: Quiz) -> Accommodation | None:
+    """The candidate's accommodation on ``quiz``: a quiz-level one wins over one
+    granted on a programme the quiz belongs to."""
+    rows = db.session.scalars(
+        select(Accommodation).where(
+            Accommodation.user_id == user_id,
+            or_(
+                Accommodation.quiz_id == quiz.id,
+                Accommodation.programme_id.in_(programmes_of(quiz)),
+            ),
+        )
+    ).all()
+    return next((a for a in rows if a.quiz_id is not None), rows[0] if rows else None)
+
+
+def terms_for(user_id: int, quiz: Quiz) -> Terms:
+    accommodation = accommodation_for(user_id, quiz)
+    limit = (
+        timedelta(seconds=quiz.time_limit_seconds) if quiz.time_limit_seconds else None
+    )
+    standard = limit
+    closes_at = quiz.closes_at
+    attempts = quiz.max_attempts
+    if accommodation is not None:
+        bonus = accommodation.bonus(limit)
+        if limit is not None:
+            limit += bonus
+        if accommodation.closes_at is not None:
+            closes_at = accommodation.closes_at
+        elif closes_at is not None:
+            closes_at += bonus
+        if attempts:
+            attempts += accommodation.extra_attempts
+    return Terms(limit, standard, closes_at, attempts, accommodation)
+
+
+def deadline_for(started_at: datetime, terms: Terms) -> datetime | None:
+    """``min(start + time limit, the candidate's window close)``; None if neither."""
+    ends = [
+        end
+        for end in (
+            started_at + terms.time_limit if terms.time_limit else None,
+            terms.closes_at,
+        )
+        if end is not None
+    ]
+    return min(ends) if ends else None
+
+
+@dataclass(frozen=True)
+class Availability:
+    """What the intro page and the dashboard say about a quiz for one candidate."""
+
+    quiz: Quiz
+    terms: Terms
+    #: open | running | not_open | closed | no_attempts_left
+    state: str
+    attempts_used: int
+    running: Attempt | None
+    #: When starting now, the time the window leaves if it is less than the limit.
+    cut_short_to: timedelta | None
+
+    @property
+    def attempts_left(self) -> int | None:
+        if not self.terms.max_attempts:
+            return None
+        return max(0, self.terms.max_attempts - self.attempts_used)
+
+    @property
+    def may_start(self) -> bool:
+        return self.state in ("open", "running")
+
+
+def availability(user_id: int, quiz: Quiz, now: datetime) -> Availability:
+    terms = terms_for(user_id, quiz)
+    used, running = _attempts_of(user_id, quiz)
+    cut_short = None
+    if running is not None:
+        state = "running"
+    elif quiz.opens_at is not None and now < quiz.opens_at:
+        state = "not_open"
+    elif terms.closes_at is not None and now >= terms.closes_at:
+        state = "closed"
+    elif terms.max_attempts and used >= terms.max_attempts:
+        state = "no_attempts_left"
+    else:
+        state = "open"
+    if state == "open" and terms.time_limit and terms.closes_at:
+        left = terms.closes_at - now
+        if left < terms.time_limit:
+            cut_short = left
+    return Availability(quiz, terms, state, used, running, cut_short)
+
+
+def _attempts_of(user_id: int, quiz: Quiz) -> tuple[int, Attempt | None]:
+    used = db.session.scalar(
+        select(func.count())
+        .select_from(Attempt)
+        .where(Attempt.user_id == user_id, Attempt.quiz_id == quiz.id)
+    )
+    running = db.session.scalar(
+        select(Attempt).where(
+            Attempt.user_id == user_id,
+            Attempt.quiz_id == quiz.id,
+            Attempt.status == IN_PROGRESS,
+        )
+    )
+    return used or 0, running
+
+
+# --- start ------------------------------------------------------------------------
+
+
+def start_attempt(
+    user: Any,
+    quiz: Quiz,
+    now: datetime,
+    ip: str | None = None,
+    agent: str | None = None,
+) -> Attempt:
+    """Start an attempt, or return the one already running (double click, two tabs).
+
+    The draw, the order, every item's variant seed and values, the choice order and
+    the deadline are fixed here, in the caller's transaction.
+
+    :raise Conflict: the quiz is not open to this candidate now (the message says
+        why), or its pools no longer hold enough questions.
+    """
+    if finished := finalize_if_expired(_running(user.id, quiz), now):
+        log.info("attempt %s timed out before a new start", finished.id)
+    state = availability(user.id, quiz, now)
+    if state.running is not None:
+        return state.running
+    if not state.may_start:
+        raise Conflict(_refusal(state))
+    attempt = Attempt(
+        user_id=user.id,
+        quiz_id=quiz.id,
+        number=state.attempts_used + 1,
+        status=IN_PROGRESS,
+        seed=secrets.token_hex(16),
+        started_at=now,
+        deadline_at=deadline_for(now, state.terms),
+        last_ip=ip,
+        last_user_agent=(agent or "")[:300] or None,
+        max_score=0.0,
+    )
+    attempt.items = _draw_items(quiz, attempt.seed)
+    attempt.max_score = sum(item.points for item in attempt.items)
+    try:
+        with db.session.begin_nested():
+            db.session.add(attempt)
+    except IntegrityError:
+        # Another request started the same attempt a moment ago: use that one.
+        running = _running(user.id, quiz)
+        if running is None:
+            raise Conflict("The quiz could not be started. Try again.") from None
+        return running
+    log.info(
+        "attempt %s started: user %s, quiz %s, deadline %s",
+        attempt.id,
+        user.id,
+        quiz.slug,
+        attempt.deadline_at,
+    )
+    return attempt
+
+
+def _running(user_id: int, quiz: Quiz) -> Attempt | None:
+    return db.session.scalar(
+        select(Attempt).where(
+            Attempt.user_id == user_id,
+            Attempt.quiz_id == quiz.id,
+            Attempt.status == IN_PROGRESS,
+        )
+    )
+
+
+def _refusal(state: Availability) -> str:
+    if state.state == "not_open":
+        return "This quiz has not opened yet."
+    if state.state == "closed":
+        return "This quiz has closed."
+    return "You have used all your attempts at this quiz."
+
+
+def _draw_items(quiz: Quiz, seed: str) -> list[AttemptItem]:
+    """The attempt's questions: fixed sections in full, pools drawn at random,
+    questions shuffled within their section when the quiz says so."""
+    live = live_questions()
+    catalogue = catalogue_of(live)
+    chosen: list[tuple[str | None, str]] = []
+    used: set[str] = set()
+    for index, section in enumerate(quiz.sections):
+        if "questions" in section:
+            refs = list(section["questions"])
+            missing = [ref for ref in refs if ref not in live]
+            if missing:
+                raise Conflict(
+                    f"This quiz cannot be started: {missing[0]} is no longer "
+                    "available. Tell the organisers."
+                )
+        else:
+            pool = schema.Pool.model_validate(section["from"])
+            members = sorted(pool_members(pool, catalogue) - used)
+            if len(members) < section["draw"]:
+                raise Conflict(
+                    "This quiz cannot be started: a section has too few questions. "
+                    "Tell the organisers."
+                )
+            order = grading.shuffled(len(members), f"{seed}:draw:{index}")
+            refs = [members[i] for i in order[: section["draw"]]]
+        if quiz.shuffle_questions:
+            refs = [
+                refs[i] for i in grading.shuffled(len(refs), f"{seed}:order:{index}")
+            ]
+        used.update(refs)
+        chosen.extend((section.get("title"), ref) for ref in refs)
+    versions = {
+        version.id: version
+        for version in db.session.scalars(
+            select(QuestionVersion).where(
+                QuestionVersion.id.in_([live[ref][0] for _, ref in chosen])
+            )
+        )
+    }
+    items = []
+    for position, (title, ref) in enumerate(chosen, start=1):
+        version = versions[live[ref][0]]
+        variant_seed, params = _variant(version, f"{seed}:{ref}")
+        items.append(
+            AttemptItem(
+                position=position,
+                section_title=title,
+                version_id=version.id,
+                version=version,
+                variant_seed=variant_seed,
+                is_shuffled=quiz.shuffle_choices or version.type == "ordering",
+                params=params,
+                points=version.points,
+                is_flagged=False,
+            )
+        )
+    return items
+
+
+def _variant(version: QuestionVersion, seed: str) -> tuple[str, dict[str, Any]]:
+    """A variant seed and its values; a draw whose derived values cannot be computed
+    (a division by zero the checker's samples missed) is drawn again."""
+    params = version.content.get("params") or {}
+    for retry in range(20):
+        candidate = seed if retry == 0 else f"{seed}:{retry}"
+        try:
+            return candidate, grading.draw_params(params, candidate)
+        except grading.ExpressionError:
+            continue
+    raise Conflict(
+        "This quiz cannot be started: a question's values cannot be drawn. "
+        "Tell the organisers."
+    )
+
+
+# --- save -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SaveOutcome:
+    saved: bool
+    #: The attempt's time ran out before this save: it has been finalized instead.
+    expired: bool
+    saved_at: datetime | None
+    remaining_seconds: int | None
+
+
+def lock(attempt: Attempt) -> Attempt:
+    """Re-read ``attempt`` with its row locked (PostgreSQL) until the commit, so a
+    save, a submit and a finalize of one attempt happen one after the other."""
+    db.session.refresh(attempt, with_for_update=True)
+    return attempt
+
+
+def item_at(attempt: Attempt, position: int) -> AttemptItem | None:
+    """One item of ``attempt`` with its question version, in one query."""
+    return db.session.scalar(
+        select(AttemptItem)
+        .where(AttemptItem.attempt_id == attempt.id, AttemptItem.position == position)
+        .options(joinedload(AttemptItem.version))
+    )
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a save came from, for the answer history and integrity signals."""
+
+    channel: str
+    browser_session: str | None = None
+    ip: str | None = None
+    agent: str | None = None
+
+
+def save_response(
+    attempt: Attempt,
+    item: AttemptItem,
+    response: Any,
+    now: datetime,
+    origin: Origin,
+    flagged: bool | None = None,
+) -> SaveOutcome:
+    """Store ``response`` (already validated for the item) as the item's answer.
+
+    A save within the grace period after the deadline is accepted; a later one
+    finalizes the attempt with what was saved before and is not stored.
+
+    :raise AttemptClosed: the attempt was already submitted.
+    """
+    lock(attempt)
+    if attempt.status == FINALIZED:
+        raise AttemptClosed(
+            "This attempt has already been submitted; the answer was not saved."
+        )
+    if attempt.is_expired_at(now, grace()):
+        finalize_attempt(attempt, TIMED_OUT, attempt.deadline_at)
+        return SaveOutcome(False, True, None, 0)
+    _store(attempt, item, response, flagged, now, origin)
+    _notice_origin(attempt, origin, now)
+    return SaveOutcome(True, False, now, attempt.remaining_seconds(now))
+
+
+def save_many(
+    attempt: Attempt,
+    answers: dict[int, tuple[Any, bool]],
+    now: datetime,
+    origin: Origin,
+) -> SaveOutcome:
+    """Store the answers of the all-on-one-page form (``{position: (answer,
+    flagged)}``); only the items whose answer or flag changed get a history entry.
+
+    :raise AttemptClosed: the attempt was already submitted.
+    """
+    lock(attempt)
+    if attempt.status == FINALIZED:
+        raise AttemptClosed(
+            "This attempt has already been submitted; the answers were not saved."
+        )
+    if attempt.is_expired_at(now, grace()):
+        finalize_attempt(attempt, TIMED_OUT, attempt.deadline_at)
+        return SaveOutcome(False, True, None, 0)
+    for item in attempt.items:
+        if item.position not in answers:
+            continue
+        response, flagged = answers[item.position]
+        if response != item.response or flagged != item.is_flagged:
+            _store(attempt, item, response, flagged, now, origin)
+    _notice_origin(attempt, origin, now)
+    return SaveOutcome(True, False, now, attempt.remaining_seconds(now))
+
+
+def _store(
+    attempt: Attempt,
+    item: AttemptItem,
+    response: Any,
+    flagged: bool | None,
+    now: datetime,
+    origin: Origin,
+) -> None:
+    item.response = response
+    if flagged is not None:
+        item.is_flagged = flagged
+    item.saved_at = now
+    db.session.add(
+        AnswerEvent(
+            attempt_id=attempt.id,
+            position=item.position,
+            response=response,
+            is_flagged=item.is_flagged,
+            at=now,
+            channel=origin.channel,
+            browser_session=origin.browser_session,
+            ip=origin.ip,
+        )
+    )
+
+
+def set_flag(attempt: Attempt, item: AttemptItem, flagged: bool, now: datetime) -> None:
+    """Mark an item for review (or not), without touching its answer.
+
+    :raise AttemptClosed: the attempt is no longer running.
+    """
+    lock(attempt)
+    if attempt.status == FINALIZED or attempt.is_expired_at(now, grace()):
+        finalize_if_expired(attempt, now)
+        raise AttemptClosed("This attempt has ended.")
+    item.is_flagged = flagged
+
+
+def _notice_origin(attempt: Attempt, origin: Origin, now: datetime) -> None:
+    agent = (origin.agent or "")[:300] or None
+    if origin.ip and attempt.last_ip and origin.ip != attempt.last_ip:
+        _signal(attempt, "ip_changed", f"{attempt.last_ip} -> {origin.ip}", now)
+    if agent and attempt.last_user_agent and agent != attempt.last_user_agent:
+        _signal(attempt, "browser_changed", agent[:300], now)
+    attempt.last_ip = origin.ip or attempt.last_ip
+    attempt.last_user_agent = agent or attempt.last_user_agent
+
+
+def _signal(attempt: Attempt, kind: str, detail: str | None, now: datetime) -> None:
+    db.session.add(
+        IntegritySignal(attempt_id=attempt.id, kind=kind, detail=detail, at=now)
+    )
+
+
+def record_page_signal(
+    attempt: Attempt, kind: str, detail: str | None, now: datetime
+) -> bool:
+    """Log what the page reported (focus lost, page hidden) on a running attempt.
+
+    :return: False when the signal was dropped (attempt ended, or too many).
+    :raise DomainError: an unknown kind.
+    """
+    if kind not in SIGNAL_KINDS[:2]:
+        raise DomainError(f"unknown signal {kind!r}", field="kind")
+    if attempt.status != IN_PROGRESS:
+        return False
+    count = db.session.scalar(
+        select(func.count())
+        .select_from(IntegritySignal)
+        .where(IntegritySignal.attempt_id == attempt.id)
+    )
+    if count >= MAX_SIGNALS_PER_ATTEMPT:
+        return False
+    _signal(attempt, kind, (detail or "")[:300] or None, now)
+    return True
+
+
+# --- submit and finalize ----------------------------------------------------------
+
+
+def submit_attempt(attempt: Attempt, now: datetime) -> bool:
+    """The candidate submits. Idempotent: a second submit changes nothing.
+
+    A submit arriving after the deadline and its grace finalizes the attempt as
+    timed out, with what was saved, and its finish time is the deadline.
+
+    :return: True when this call finalized the attempt.
+    """
+    lock(attempt)
+    if attempt.status == FINALIZED:
+        return False
+    if attempt.is_expired_at(now, grace()):
+        return finalize_attempt(attempt, TIMED_OUT, attempt.deadline_at)
+    finished = now if attempt.deadline_at is None else min(now, attempt.deadline_at)
+    return finalize_attempt(attempt, SUBMITTED, finished)
+
+
+def finalize_if_expired(attempt: Attempt | None, now: datetime) -> Attempt | None:
+    """Finalize ``attempt`` if its time ran out (the lazy path on every access).
+
+    :return: the attempt when this call finalized it, else None.
+    """
+    if attempt is None or not attempt.is_expired_at(now, grace()):
+        return None
+    lock(attempt)
+    if attempt.is_expired_at(now, grace()):
+        finalize_attempt(attempt, TIMED_OUT, attempt.deadline_at)
+        return attempt
+    return None
+
+
+def finalize_attempt(attempt: Attempt, reason: str, finished_at: datetime) -> bool:
+    """Grade every item against its stored version, values and response, and close
+    the attempt. Idempotent: an attempt already finalized is left as it is.
+
+    A question whose own answer cannot be computed for the drawn values scores 0
+    and keeps the reason in ``grading_error`` for the instructor.
+
+    :return: True when this call finalized it.
+    """
+    if attempt.status == FINALIZED:
+        return False
+    quiz, items = attempt.quiz, attempt.items
+    with db.session.no_autoflush:
+        score = sum(grade_item(item) for item in items)
+        attempt.score = round(score, 6)
+        attempt.max_score = sum(item.points for item in items)
+        attempt.passed = (
+            None
+            if quiz.pass_mark is None
+            else (attempt.percent or 0) + 1e-9 >= quiz.pass_mark
+        )
+        attempt.status = FINALIZED
+        attempt.finish_reason = reason
+        attempt.finished_at = finished_at
+    db.session.flush()
+    log.info(
+        "attempt %s finalized (%s): %s / %s",
+        attempt.id,
+        reason,
+        attempt.score,
+        attempt.max_score,
+    )
+    attempt_finalized.send(attempt, attempt=attempt)
+    return True
+
+
+def grade_item(item: AttemptItem) -> float:
+    """Grade one item in place and return its score."""
+    content = {**item.version.content, "points": item.points}
+    try:
+        result = grading.grade(content, item.response, item.params)
+    except grading.ExpressionError as exc:
+        item.score = 0.0
+        item.grading_error = str(exc)[:300]
+        log.warning(
+            "item %s of attempt %s not gradable: %s", item.id, item.attempt_id, exc
+        )
+        return 0.0
+    item.score = result.score
+    item.grading_error = None
+    return result.score
+
+
+def finalize_expired(now: datetime) -> int:
+    """Finalize every running attempt whose deadline (plus grace) has passed, each
+    with its deadline as finish time. Safe to run at any time, from several hosts.
+
+    :return: how many attempts this call finalized.
+    """
+    ids = db.session.scalars(
+        select(Attempt.id)
+        .where(Attempt.is_expired_at(now, grace()))
+        .order_by(Attempt.id)
+    ).all()
+    finalized = 0
+    for attempt_id in ids:
+        attempt = db.session.get(Attempt, attempt_id)
+        if attempt is not None and finalize_if_expired(attempt, now):
+            finalized += 1
+    return finalized
+
+
+# --- results ----------------------------------------------------------------------
+
+
+def results_release_at(quiz: Quiz) -> datetime | None:
+    """When ``after_close`` results become visible: the quiz's close, or the latest
+    personal close of anyone given more time, so no one still working sees a key."""
+    if quiz.closes_at is None:
+        return None
+    latest = quiz.closes_at
+    limit = (
+        timedelta(seconds=quiz.time_limit_seconds) if quiz.time_limit_seconds else None
+    )
+    scoped = or_(
+        Accommodation.quiz_id == quiz.id,
+        Accommodation.programme_id.in_(programmes_of(quiz)),
+    )
+    for accommodation in db.session.scalars(select(Accommodation).where(scoped)):
+        close = accommodation.closes_at or quiz.closes_at + accommodation.bonus(limit)
+        latest = max(latest, close)
+    return latest
+
+
+def results_visible(attempt: Attempt, now: datetime) -> bool:
+    """Whether the candidate may see score, correctness, feedback and keys."""
+    if attempt.status != FINALIZED:
+        return False
+    policy = attempt.quiz.show_results
+    if policy == "immediately":
+        return True
+    if policy == "after_close":
+        release = results_release_at(attempt.quiz)
+        return release is not None and now >= release
+    return False
+
+
+# --- accommodations ---------------------------------------------------------------
+
+
+def grant_accommodation(
+    user: Any,
+    *,
+    quiz: Quiz | None = None,
+    programme: Programme | None = None,
+    extra_minutes: int = 0,
+    time_multiplier: float = 1.0,
+    extra_attempts: int = 0,
+    closes_at: datetime | None = None,
+    reason: str | None = None,
+    actor: Any = None,
+    now: datetime,
+) -> Accommodation:
+    """Grant (or replace) a candidate's accommodation on a quiz or a programme, and
+    move the deadline of their running attempts at once.
+
+    :raise DomainError: the values are out of range, or no scope is given.
+    """
+    if (quiz is None) == (programme is None):
+        raise DomainError("Choose one quiz or one programme.", field="scope")
+    if not 0 <= extra_minutes <= 24 * 60:
+        raise DomainError("Between 0 and 1440 minutes.", field="extra_minutes")
+    if not 1 <= time_multiplier <= 10:
+        raise DomainError("Between 1 and 10.", field="time_multiplier")
+    if not 0 <= extra_attempts <= 100:
+        raise DomainError("Between 0 and 100.", field="extra_attempts")
+    scope = (
+        Accommodation.quiz_id == quiz.id
+        if quiz is not None
+        else Accommodation.programme_id == programme.id
+    )
+    accommodation = db.session.scalar(
+        select(Accommodation).where(Accommodation.user_id == user.id, scope)
+    )
+    if accommodation is None:
+        accommodation = Accommodation(
+            user_id=user.id,
+            quiz_id=quiz.id if quiz else None,
+            programme_id=programme.id if programme else None,
+        )
+        db.session.add(accommodation)
+    accommodation.extra_minutes = extra_minutes
+    accommodation.time_multiplier = time_multiplier
+    accommodation.extra_attempts = extra_attempts
+    accommodation.closes_at = closes_at
+    accommodation.reason = reason
+    accommodation.granted_by_id = getattr(actor, "id", None)
+    accommodation.granted_at = now
+    db.session.flush()
+    audit.record(
+        "accommodation.granted",
+        "user",
+        user.id,
+        actor,
+        quiz=quiz.slug if quiz else None,
+        programme=programme.slug if programme else None,
+        extra_minutes=extra_minutes,
+        time_multiplier=time_multiplier,
+        extra_attempts=extra_attempts,
+        closes_at=closes_at.isoformat() if closes_at else None,
+        reason=reason,
+    )
+    reapply_deadlines(user.id)
+    return accommodation
+
+
+def revoke_accommodation(accommodation: Accommodation, actor: Any = None) -> None:
+    user_id = accommodation.user_id
+    audit.record(
+        "accommodation.revoked",
+        "user",
+        user_id,
+        actor,
+        quiz=accommodation.quiz.slug if accommodation.quiz else None,
+        programme=accommodation.programme.slug if accommodation.programme else None,
+    )
+    db.session.delete(accommodation)
+    db.session.flush()
+    reapply_deadlines(user_id)
+
+
+def reapply_deadlines(user_id: int) -> None:
+    """Recompute the deadline of the candidate's running attempts from their start
+    and their current terms (after an accommodation changed)."""
+    for attempt in db.session.scalars(
+        select(Attempt).where(Attempt.user_id == user_id, Attempt.status == IN_PROGRESS)
+    ):
+        lock(attempt)
+        if attempt.status == IN_PROGRESS:
+            attempt.deadline_at = deadline_for(
+                attempt.started_at, terms_for(user_id, attempt.quiz)
+            )
