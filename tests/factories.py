@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+
+from quizapp import grading
 from quizapp.accounts import services
 from quizapp.accounts.models import Role, User
+from quizapp.banks import sync
+from quizapp.banks.models import Quiz
 from quizapp.extensions import db
 
 PASSWORD = "correct horse battery"
@@ -37,3 +45,85 @@ def make_user(
 
 def make_admin(**kwargs) -> User:
     return make_user(roles=(Role.admin,), **kwargs)
+
+
+# --- quizzes and attempts ------------------------------------------------------------
+
+#: A bank with one question of every type (tests/data/banks/delivery/every-type).
+EVERY_TYPE_BANK = Path(__file__).parent / "data" / "banks" / "delivery"
+EVERY_TYPE_KEYS = (
+    "single-capital",
+    "multiple-primes",
+    "tf-sky",
+    "numeric-product",
+    "text-activation",
+    "blanks-regression",
+    "ordering-pipeline",
+    "matching-tasks",
+)
+
+
+def make_quiz(
+    folder: Path,
+    slug: str = "every-type-quiz",
+    *,
+    time_limit: str | None = "10m",
+    opens: datetime | None = None,
+    closes: datetime | None = None,
+    attempts: int = 1,
+    grading: str = "highest",
+    pass_mark: str | None = "50%",
+    show_results: str = "immediately",
+    shuffle: bool = True,
+    keys: tuple[str, ...] = EVERY_TYPE_KEYS,
+    programme: bool = False,
+) -> Quiz:
+    """Import a quiz of fixed questions from the every-type bank and return it.
+
+    ``folder`` is a scratch folder (``tmp_path``); ``programme=True`` also imports a
+    programme ``<slug>-programme`` whose screening quiz this is.
+    """
+    lines = [
+        f"quiz: {slug}",
+        f"title: Quiz {slug}",
+        "description: A quiz **for tests**.",
+        f"attempts: {attempts}",
+        f"grading: {grading}",
+        f"show_results: {show_results}",
+        f"shuffle_questions: {str(shuffle).lower()}",
+        f"shuffle_choices: {str(shuffle).lower()}",
+    ]
+    if time_limit:
+        lines.append(f"time_limit: {time_limit}")
+    if opens:
+        lines.append(f"opens: {opens.isoformat()}")
+    if closes:
+        lines.append(f"closes: {closes.isoformat()}")
+    if pass_mark:
+        lines.append(f"pass_mark: {pass_mark}")
+    refs = ", ".join(f"every-type/{key}" for key in keys)
+    lines += ["sections:", "  - title: Everything", f"    questions: [{refs}]"]
+    content = folder / f"content-{slug}"
+    (content / "quizzes").mkdir(parents=True, exist_ok=True)
+    (content / "quizzes" / f"{slug}.yaml").write_text("\n".join(lines) + "\n")
+    if programme:
+        (content / "programmes").mkdir(exist_ok=True)
+        (content / "programmes" / f"{slug}-programme.yaml").write_text(
+            f"programme: {slug}-programme\ntitle: Programme of {slug}\n"
+            f"screening_quiz: {slug}\nshortlist_size: 10\nfinalist_count: 5\n"
+            "modules:\n  - slug: project\n    title: Project\n"
+            "    project: true\n"
+            "    rubric:\n      - {criterion: Work, points: 10}\n"
+        )
+    _report, problems = sync.import_paths([EVERY_TYPE_BANK, content])
+    assert not problems, [str(p) for p in problems]
+    db.session.commit()
+    return db.session.scalar(select(Quiz).where(Quiz.slug == slug))
+
+
+def right_answers(attempt) -> dict[int, object]:
+    """``{position: a response that earns full marks}`` for every item."""
+    return {
+        item.position: grading.correct_response(item.version.content, item.params)
+        for item in attempt.items
+    }

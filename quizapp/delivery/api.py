@@ -14,7 +14,7 @@ from quizapp.accounts.models import Role
 from quizapp.core import clock
 from quizapp.core.auth import role_required
 from quizapp.delivery import api_bp, responses, services
-from quizapp.delivery.models import Attempt
+from quizapp.delivery.models import TIMED_OUT, Attempt
 from quizapp.delivery.views import origin, own_attempt_or_404
 from quizapp.extensions import db
 
@@ -55,6 +55,8 @@ def save_answer(attempt_id: int, position: int):
     """
     body = _json_body()
     attempt = own_attempt_or_404(attempt_id)
+    if attempt.is_finalized:
+        return _closed(attempt)
     item = services.item_at(attempt, position) or abort(404)
     answer = responses.clean(item.version.content, body.get("response"))
     flagged = body.get("flagged")
@@ -65,21 +67,25 @@ def save_answer(attempt_id: int, position: int):
     )
     db.session.commit()
     if outcome.expired:
-        return jsonify(
-            error={
-                "status": 409,
-                "title": "Time is up",
-                "message": "Time is up: this answer arrived after the deadline and "
-                "was not saved. Your earlier answers were submitted.",
-            },
-            **_state(attempt),
-        ), 409
+        return _closed(attempt)
     return jsonify(
         saved=True,
         saved_at=outcome.saved_at.isoformat(),
         remaining_seconds=outcome.remaining_seconds,
         answered=item.is_answered,
     )
+
+
+def _closed(attempt: Attempt):
+    """409: the attempt has ended; the body says why and links the result."""
+    message = (
+        "Time is up: this answer arrived after the deadline and was not saved. "
+        "Your saved answers were submitted."
+        if attempt.finish_reason == TIMED_OUT
+        else "This attempt has already been submitted; the answer was not saved."
+    )
+    error = {"status": 409, "title": "Attempt ended", "message": message}
+    return jsonify(error=error, **_state(attempt)), 409
 
 
 @api_bp.post("/attempts/<int:attempt_id>/signals")
