@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from flask import has_request_context, request
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, registry
@@ -80,8 +81,21 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(connection: Any) -> None:
+    """On SQLite, a request that may write takes the write lock when its transaction
+    begins (``BEGIN IMMEDIATE``), so two of them queue behind ``busy_timeout``.
+
+    With a plain (deferred) BEGIN, two requests that both read and then write (a
+    double click on Start, a save racing a submit) deadlock: the second cannot
+    upgrade a snapshot older than the first one's commit, and SQLite answers
+    "database is locked" at once instead of waiting. Reads still run beside a
+    writer (WAL). PostgreSQL needs none of this: it locks rows.
+    """
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _writing_request() else "BEGIN")
+
+
+def _writing_request() -> bool:
+    return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
 
 
 def render_migration_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
