@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from quizapp.banks.models import Programme, Quiz
+from quizapp.banks.models import ModuleAssessment, Programme, ProgrammeModule, Quiz
 from quizapp.delivery import services
 from quizapp.delivery.models import FINALIZED, Attempt
 from quizapp.extensions import db
@@ -44,6 +44,7 @@ def past_attempts(user_id: int, quiz: Quiz, now: datetime) -> list[PastAttempt]:
 @dataclass(frozen=True)
 class DashboardRow:
     availability: services.Availability
+    #: "Programme · screening" or "Programme · Module title", for each use.
     programmes: list[str]
     question_count: int
     past: list[PastAttempt]
@@ -62,12 +63,18 @@ class DashboardRow:
 def dashboard_rows(user_id: int, now: datetime) -> list[DashboardRow]:
     """Quizzes the candidate can take now or later, and those they have taken;
     a closed quiz they never took is left out."""
-    screening = {
-        quiz_id: title
-        for quiz_id, title in db.session.execute(
-            select(Programme.screening_quiz_id, Programme.title)
-        )
-    }
+    labels: dict[int, list[str]] = {}
+    for quiz_id, title in db.session.execute(
+        select(Programme.screening_quiz_id, Programme.title)
+    ):
+        labels.setdefault(quiz_id, []).append(f"{title} · screening")
+    for quiz_id, programme, module in db.session.execute(
+        select(ModuleAssessment.quiz_id, Programme.title, ProgrammeModule.title)
+        .join(ProgrammeModule, ProgrammeModule.id == ModuleAssessment.module_id)
+        .join(Programme, Programme.id == ProgrammeModule.programme_id)
+        .order_by(ProgrammeModule.position)
+    ):
+        labels.setdefault(quiz_id, []).append(f"{programme} · {module}")
     rows = []
     for quiz in db.session.scalars(select(Quiz).order_by(Quiz.opens_at, Quiz.title)):
         state = services.availability(user_id, quiz, now)
@@ -77,11 +84,11 @@ def dashboard_rows(user_id: int, now: datetime) -> list[DashboardRow]:
         rows.append(
             DashboardRow(
                 state,
-                [screening[quiz.id]] if quiz.id in screening else [],
+                labels.get(quiz.id, []),
                 question_count(quiz),
                 past,
             )
         )
-    # Screening quizzes first: that is where an applicant starts.
-    rows.sort(key=lambda row: (not row.programmes, row.state_order))
+    # Running and open quizzes first, then upcoming, then those taken.
+    rows.sort(key=lambda row: row.state_order)
     return rows

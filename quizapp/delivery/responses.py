@@ -70,7 +70,7 @@ def clean(content: Mapping[str, Any], raw: Any) -> Any:
     if kind == "single":
         return _index(raw, len(content["choices"]))
     if kind == "multiple":
-        if not isinstance(raw, list):
+        if not isinstance(raw, list) or len(raw) > len(content["choices"]):
             raise InvalidResponse("Pick the options as a list.")
         picked = {_index(value, len(content["choices"])) for value in raw}
         return sorted(picked)
