@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from quizapp import grading
 from quizapp.banks import schema
@@ -374,6 +375,22 @@ def lock(attempt: Attempt) -> Attempt:
     return attempt
 
 
+def items_of(attempt: Attempt) -> list[AttemptItem]:
+    """The attempt's items with their question versions, in two queries (not one
+    per item)."""
+    items = attempt.items
+    ids = {item.version_id for item in items}
+    versions = {
+        version.id: version
+        for version in db.session.scalars(
+            select(QuestionVersion).where(QuestionVersion.id.in_(ids))
+        )
+    }
+    for item in items:
+        set_committed_value(item, "version", versions[item.version_id])
+    return items
+
+
 def item_at(attempt: Attempt, position: int) -> AttemptItem | None:
     """One item of ``attempt`` with its question version, in one query."""
     return db.session.scalar(
@@ -572,7 +589,7 @@ def finalize_attempt(attempt: Attempt, reason: str, finished_at: datetime) -> bo
     """
     if attempt.status == FINALIZED:
         return False
-    quiz, items = attempt.quiz, attempt.items
+    quiz, items = attempt.quiz, items_of(attempt)
     with db.session.no_autoflush:
         score = sum(grade_item(item) for item in items)
         attempt.score = round(score, 6)

@@ -186,7 +186,10 @@ def all_questions(attempt_id: int, errors: dict[int, str] | None = None):
     return _attempt_page(
         "delivery/all.html",
         attempt,
-        items=[presenters.item_view(i, f"q{i.position}-") for i in attempt.items],
+        items=[
+            presenters.item_view(i, f"q{i.position}-")
+            for i in services.items_of(attempt)
+        ],
         errors=errors or {},
     ), (422 if errors else 200)
 
@@ -201,7 +204,7 @@ def save_all(attempt_id: int):
     if attempt.is_finalized:
         flash(TIME_UP, "warning")
         return redirect(url_for("delivery.result", attempt_id=attempt.id))
-    answers, errors = responses.from_page(attempt.items, request.form)
+    answers, errors = responses.from_page(services.items_of(attempt), request.form)
     if errors:
         return all_questions(attempt_id, errors=errors)
     outcome = services.save_many(attempt, answers, clock.now(), origin("form"))
@@ -259,7 +262,9 @@ def result(attempt_id: int):
         quiz=attempt.quiz,
         visible=visible,
         release_at=services.results_release_at(attempt.quiz),
-        items=[presenters.result_item(i) for i in attempt.items] if visible else [],
+        items=[presenters.result_item(i) for i in services.items_of(attempt)]
+        if visible
+        else [],
         answered=sum(1 for item in attempt.items if item.is_answered),
     )
 

@@ -1,0 +1,55 @@
+"""Attempt pages issue a fixed number of queries, not one per question."""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
+from quizapp.extensions import db
+from tests.factories import EVERY_TYPE_KEYS, make_quiz, make_user
+
+
+@contextmanager
+def counted():
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+
+
+def queries_for_pages(client, forms, slug: str) -> dict[str, int]:
+    response = forms.post(f"/quizzes/{slug}/start", {}, page=f"/quizzes/{slug}")
+    base = re.search(r"(/attempts/\d+)/", response.location).group(1)
+    counts = {}
+    for name in ("q/1", "all", "review"):
+        with counted() as statements:
+            assert client.get(f"{base}/{name}").status_code == 200
+        counts[name] = len(statements)
+    forms.post(f"{base}/submit", {}, page=f"{base}/review")
+    with counted() as statements:
+        assert client.get(f"{base}/result").status_code == 200
+    counts["result"] = len(statements)
+    return counts
+
+
+def test_pages_take_the_same_queries_for_2_or_8_questions(
+    app, tmp_path, client, auth, forms
+):
+    counts = {}
+    for size in (2, len(EVERY_TYPE_KEYS)):
+        make_quiz(tmp_path, f"quiz-{size}", keys=EVERY_TYPE_KEYS[:size])
+        make_user(email=f"cand{size}@example.org")
+        auth.sign_in(f"cand{size}@example.org")
+        counts[size] = queries_for_pages(client, forms, f"quiz-{size}")
+        auth.sign_out()
+
+    assert counts[2] == counts[8], counts
+    assert max(counts[8].values()) <= 10, counts
