@@ -550,18 +550,19 @@ def record_page_signal(
 def submit_attempt(attempt: Attempt, now: datetime) -> bool:
     """The candidate submits. Idempotent: a second submit changes nothing.
 
-    A submit arriving after the deadline and its grace finalizes the attempt as
-    timed out, with what was saved, and its finish time is the deadline.
+    A submit arriving at or after the deadline (the page's own at zero, within the
+    grace, or later) finalizes the attempt as timed out, with what was saved, and
+    its finish time is the deadline.
 
     :return: True when this call finalized the attempt.
     """
     lock(attempt)
     if attempt.status == FINALIZED:
         return False
-    if attempt.is_expired_at(now, grace()):
+    if attempt.deadline_at is not None and now >= attempt.deadline_at:
+        # The page submits at zero; within the grace or after, the time ran out.
         return finalize_attempt(attempt, TIMED_OUT, attempt.deadline_at)
-    finished = now if attempt.deadline_at is None else min(now, attempt.deadline_at)
-    return finalize_attempt(attempt, SUBMITTED, finished)
+    return finalize_attempt(attempt, SUBMITTED, now)
 
 
 def finalize_if_expired(attempt: Attempt | None, now: datetime) -> Attempt | None:

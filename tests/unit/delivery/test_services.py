@@ -424,3 +424,13 @@ def test_after_close_results_wait_for_everyone_given_more_time(
     assert services.results_release_at(quiz) == closes + timedelta(minutes=30)
     assert not services.results_visible(attempt, closes)
     assert services.results_visible(attempt, closes + timedelta(minutes=30))
+
+
+def test_a_submit_at_the_deadline_counts_as_time_running_out(app, tmp_path, candidate):
+    quiz = make_quiz(tmp_path, time_limit="1m")
+    attempt = start(candidate, quiz)
+
+    services.submit_attempt(attempt, attempt.deadline_at + timedelta(seconds=2))
+
+    assert attempt.finish_reason == TIMED_OUT
+    assert attempt.finished_at == attempt.deadline_at
