@@ -425,14 +425,8 @@ def save_response(
 
     :raise AttemptClosed: the attempt was already submitted.
     """
-    lock(attempt)
-    if attempt.status == FINALIZED:
-        raise AttemptClosed(
-            "This attempt has already been submitted; the answer was not saved."
-        )
-    if attempt.is_expired_at(now, grace()):
-        finalize_attempt(attempt, TIMED_OUT, attempt.deadline_at)
-        return SaveOutcome(False, True, None, 0)
+    if refused := _refuse_save(attempt, now):
+        return refused
     _store(attempt, item, response, flagged, now, origin)
     _notice_origin(attempt, origin, now)
     return SaveOutcome(True, False, now, attempt.remaining_seconds(now))
@@ -449,14 +443,8 @@ def save_many(
 
     :raise AttemptClosed: the attempt was already submitted.
     """
-    lock(attempt)
-    if attempt.status == FINALIZED:
-        raise AttemptClosed(
-            "This attempt has already been submitted; the answers were not saved."
-        )
-    if attempt.is_expired_at(now, grace()):
-        finalize_attempt(attempt, TIMED_OUT, attempt.deadline_at)
-        return SaveOutcome(False, True, None, 0)
+    if refused := _refuse_save(attempt, now):
+        return refused
     for item in attempt.items:
         if item.position not in answers:
             continue
@@ -465,6 +453,23 @@ def save_many(
             _store(attempt, item, response, flagged, now, origin)
     _notice_origin(attempt, origin, now)
     return SaveOutcome(True, False, now, attempt.remaining_seconds(now))
+
+
+def _refuse_save(attempt: Attempt, now: datetime) -> SaveOutcome | None:
+    """Lock the attempt; if its time ran out, finalize it and say the save is
+    refused. None: the save may go ahead.
+
+    :raise AttemptClosed: the attempt was already submitted.
+    """
+    lock(attempt)
+    if attempt.status == FINALIZED:
+        raise AttemptClosed(
+            "This attempt has already been submitted; the answer was not saved."
+        )
+    if attempt.is_expired_at(now, grace()):
+        finalize_attempt(attempt, TIMED_OUT, attempt.deadline_at)
+        return SaveOutcome(False, True, None, 0)
+    return None
 
 
 def _store(

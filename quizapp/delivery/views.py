@@ -17,10 +17,11 @@ from quizapp.core.auth import role_required
 from quizapp.core.errors import DomainError
 from quizapp.delivery import bp, presenters, queries, responses, services
 from quizapp.delivery.forms import AttemptForm
-from quizapp.delivery.models import Attempt
+from quizapp.delivery.models import TIMED_OUT, Attempt
 from quizapp.extensions import db
 
 TIME_UP = "Time is up. Your saved answers were submitted."
+ALREADY_SUBMITTED = "This attempt has already been submitted."
 
 
 def quiz_or_404(slug: str) -> Quiz:
@@ -45,6 +46,28 @@ def own_attempt_or_404(attempt_id: int) -> Attempt:
     if services.finalize_if_expired(attempt, clock.now()):
         db.session.commit()
     return attempt
+
+
+def running_attempt_or_result(attempt_id: int, posted: bool = False) -> Attempt:
+    """The candidate's running attempt; once it has ended, every attempt page sends
+    them to its result (a form post says why). ``posted``: check the CSRF token.
+
+    :raise 404: for a missing attempt or someone else's.
+    :raise 400: a post without a valid CSRF token.
+    """
+    attempt = own_attempt_or_404(attempt_id)
+    if posted and not AttemptForm().validate_on_submit():
+        abort(400)
+    if attempt.is_finalized:
+        abort(_to_result(attempt, posted))
+    return attempt
+
+
+def _to_result(attempt: Attempt, explain: bool):
+    if explain:
+        timed_out = attempt.finish_reason == TIMED_OUT
+        flash(TIME_UP if timed_out else ALREADY_SUBMITTED, "warning")
+    return redirect(url_for("delivery.result", attempt_id=attempt.id))
 
 
 def origin(channel: str) -> services.Origin:
@@ -101,9 +124,7 @@ def start(slug: str):
 def resume(attempt_id: int):
     """Back into a running attempt at its first unanswered question; a finished
     one shows its result page."""
-    attempt = own_attempt_or_404(attempt_id)
-    if attempt.is_finalized:
-        return redirect(url_for("delivery.result", attempt_id=attempt.id))
+    attempt = running_attempt_or_result(attempt_id)
     unanswered = [item.position for item in attempt.items if not item.is_answered]
     position = unanswered[0] if unanswered else 1
     return redirect(
@@ -127,9 +148,7 @@ def _attempt_page(template: str, attempt: Attempt, **context):
 @role_required(Role.candidate)
 def question(attempt_id: int, position: int, error: str | None = None):
     """One question, the navigator and the timer."""
-    attempt = own_attempt_or_404(attempt_id)
-    if attempt.is_finalized:
-        return redirect(url_for("delivery.result", attempt_id=attempt.id))
+    attempt = running_attempt_or_result(attempt_id)
     item = attempt.item_at(position) or abort(404)
     return _attempt_page(
         "delivery/question.html",
@@ -143,12 +162,7 @@ def question(attempt_id: int, position: int, error: str | None = None):
 @role_required(Role.candidate)
 def save_answer(attempt_id: int, position: int):
     """Save the answer from the plain page, then go where the button says."""
-    attempt = own_attempt_or_404(attempt_id)
-    if not AttemptForm().validate_on_submit():
-        abort(400)
-    if attempt.is_finalized:
-        flash(TIME_UP, "warning")
-        return redirect(url_for("delivery.result", attempt_id=attempt.id))
+    attempt = running_attempt_or_result(attempt_id, posted=True)
     item = attempt.item_at(position) or abort(404)
     try:
         answer = responses.from_form(item.version.content, request.form)
@@ -159,8 +173,7 @@ def save_answer(attempt_id: int, position: int):
     )
     db.session.commit()
     if outcome.expired:
-        flash(TIME_UP, "warning")
-        return redirect(url_for("delivery.result", attempt_id=attempt.id))
+        return _to_result(attempt, explain=True)
     return redirect(_after_save(attempt, position, request.form.get("action", "next")))
 
 
@@ -180,9 +193,7 @@ def _after_save(attempt: Attempt, position: int, action: str) -> str:
 @role_required(Role.candidate)
 def all_questions(attempt_id: int, errors: dict[int, str] | None = None):
     """Every question on one page, one form."""
-    attempt = own_attempt_or_404(attempt_id)
-    if attempt.is_finalized:
-        return redirect(url_for("delivery.result", attempt_id=attempt.id))
+    attempt = running_attempt_or_result(attempt_id)
     return _attempt_page(
         "delivery/all.html",
         attempt,
@@ -198,20 +209,14 @@ def all_questions(attempt_id: int, errors: dict[int, str] | None = None):
 @role_required(Role.candidate)
 def save_all(attempt_id: int):
     """Save every answer of the one-page form (fields are prefixed ``q<N>-``)."""
-    attempt = own_attempt_or_404(attempt_id)
-    if not AttemptForm().validate_on_submit():
-        abort(400)
-    if attempt.is_finalized:
-        flash(TIME_UP, "warning")
-        return redirect(url_for("delivery.result", attempt_id=attempt.id))
+    attempt = running_attempt_or_result(attempt_id, posted=True)
     answers, errors = responses.from_page(services.items_of(attempt), request.form)
     if errors:
         return all_questions(attempt_id, errors=errors)
     outcome = services.save_many(attempt, answers, clock.now(), origin("form"))
     db.session.commit()
     if outcome.expired:
-        flash(TIME_UP, "warning")
-        return redirect(url_for("delivery.result", attempt_id=attempt.id))
+        return _to_result(attempt, explain=True)
     if request.form.get("action") == "review":
         return redirect(url_for("delivery.review", attempt_id=attempt.id))
     flash("Your answers are saved.", "success")
@@ -222,9 +227,7 @@ def save_all(attempt_id: int):
 @role_required(Role.candidate)
 def review(attempt_id: int):
     """Before submitting: which questions are unanswered or flagged."""
-    attempt = own_attempt_or_404(attempt_id)
-    if attempt.is_finalized:
-        return redirect(url_for("delivery.result", attempt_id=attempt.id))
+    attempt = running_attempt_or_result(attempt_id)
     return _attempt_page("delivery/review.html", attempt)
 
 
@@ -232,17 +235,12 @@ def review(attempt_id: int):
 @role_required(Role.candidate)
 def submit(attempt_id: int):
     """Submit for grading; a second submit (double click, second tab) is harmless."""
-    attempt = own_attempt_or_404(attempt_id)
-    if not AttemptForm().validate_on_submit():
-        abort(400)
-    if services.submit_attempt(attempt, clock.now()):
-        db.session.commit()
-        flash(
-            TIME_UP
-            if attempt.finish_reason == "timed_out"
-            else "Your answers are submitted.",
-            "warning" if attempt.finish_reason == "timed_out" else "success",
-        )
+    attempt = running_attempt_or_result(attempt_id, posted=True)
+    services.submit_attempt(attempt, clock.now())
+    db.session.commit()
+    if attempt.finish_reason == TIMED_OUT:
+        return _to_result(attempt, explain=True)
+    flash("Your answers are submitted.", "success")
     return redirect(url_for("delivery.result", attempt_id=attempt.id))
 
 
