@@ -153,7 +153,8 @@ class Availability:
     state: str
     attempts_used: int
     running: Attempt | None
-    #: When starting now, the time the window leaves if it is less than the limit.
+    #: The time the window leaves, when less than the time limit: in total for the
+    #: running attempt, or for an attempt started now.
     cut_short_to: timedelta | None
 
     @property
@@ -181,10 +182,12 @@ def availability(user_id: int, quiz: Quiz, now: datetime) -> Availability:
         state = "no_attempts_left"
     else:
         state = "open"
-    if state == "open" and terms.time_limit and terms.closes_at:
+    if running is not None and running.deadline_at and terms.time_limit:
+        granted = running.deadline_at - running.started_at
+        cut_short = granted if granted < terms.time_limit else None
+    elif state == "open" and terms.time_limit and terms.closes_at:
         left = terms.closes_at - now
-        if left < terms.time_limit:
-            cut_short = left
+        cut_short = left if left < terms.time_limit else None
     return Availability(quiz, terms, state, used, running, cut_short)
 
 

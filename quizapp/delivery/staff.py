@@ -138,7 +138,7 @@ def _grant(form: AccommodationForm, quiz, programmes: list[Programme]) -> None:
     )
 
 
-def _accommodations_of(quiz) -> list[tuple[Accommodation, services.Terms]]:
+def _accommodations_of(quiz) -> list[tuple[Accommodation, services.Availability]]:
     scoped = select(Accommodation).where(
         (Accommodation.quiz_id == quiz.id)
         | Accommodation.programme_id.in_(services.programmes_of(quiz))
@@ -146,7 +146,8 @@ def _accommodations_of(quiz) -> list[tuple[Accommodation, services.Terms]]:
     rows = db.session.scalars(
         scoped.options(selectinload(Accommodation.user)).order_by(Accommodation.id)
     ).all()
-    return [(row, services.terms_for(row.user_id, quiz)) for row in rows]
+    now = clock.now()
+    return [(row, services.availability(row.user_id, quiz, now)) for row in rows]
 
 
 @bp.post("/staff/quizzes/<slug>/accommodations/<int:accommodation_id>/revoke")

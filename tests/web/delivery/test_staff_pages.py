@@ -199,3 +199,20 @@ def test_a_candidate_sees_the_images_of_their_own_attempt_only(
     make_user(email="other@example.org")
     auth.sign_in("other@example.org")
     assert client.get(image.group(1)).status_code == 404
+
+
+def test_the_page_warns_when_the_window_cuts_a_running_extension_short(
+    client, auth, forms, quiz, running
+):
+    # The organiser sets an own closing time 5 minutes away: the running attempt,
+    # now due in 5 minutes, gets less than its 30 extended minutes.
+    closes = clock.now() + timedelta(minutes=5)
+    services.grant_accommodation(
+        running.user, quiz=quiz, time_multiplier=1.5, closes_at=closes, now=clock.now()
+    )
+    db.session.commit()
+    sign_in_as(auth, Role.organiser)
+
+    page = client.get("/staff/quizzes/every-type-quiz/accommodations")
+
+    assert "the window leaves their running attempt only" in page.get_data(as_text=True)
