@@ -78,7 +78,8 @@
           retryDelay = 1000;
           markAnswered(position, data.answered);
           var at = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
-          setStatus(Object.keys(pending).length ? "Saving…" : "All answers saved (" + at + ")");
+          var waiting = Object.keys(pending).length || Object.keys(typing).length;
+          setStatus(waiting ? "Saving…" : "All answers saved (" + at + ")");
           if (typeof data.remaining_seconds === "number") timer.sync(data.remaining_seconds);
           return flush();
         }
@@ -108,7 +109,15 @@
     document.querySelectorAll('.nav-q[data-position="' + position + '"]').forEach(function (button) {
       button.classList.toggle("btn-primary", !!answered);
       button.classList.toggle("btn-outline-secondary", !answered);
+      labelNav(button);
     });
+  }
+
+  // The navigator button's name says what its colour shows (as presenters.NavEntry).
+  function labelNav(button) {
+    button.setAttribute("aria-label", "Question " + button.dataset.position + ", " +
+      (button.classList.contains("btn-primary") ? "answered" : "not answered") +
+      (button.classList.contains("flagged") ? ", flagged for review" : ""));
   }
 
   function field(container, name) {
@@ -170,26 +179,44 @@
     enqueue(container.dataset.saveUrl, container.dataset.position,
       { response: answer, flagged: flag ? flag.checked : false });
     var navFlag = document.querySelector('.nav-q[data-position="' + container.dataset.position + '"]');
-    if (navFlag && flag) navFlag.classList.toggle("flagged", flag.checked);
+    if (navFlag && flag) { navFlag.classList.toggle("flagged", flag.checked); labelNav(navFlag); }
+  }
+
+  // Typing is sent after a short pause; until then it waits here, and it goes out at
+  // once when the page is left or the time is up.
+  var typing = {};
+  function stopTyping(position) {
+    if (typing[position]) { clearTimeout(typing[position].timer); delete typing[position]; }
+  }
+  function saveTyping() {
+    if (finished) return;
+    Object.keys(typing).forEach(function (position) {
+      var container = typing[position].container;
+      stopTyping(position);
+      saveContainer(container);
+    });
   }
 
   document.querySelectorAll("[data-autosave]").forEach(function (container) {
-    var typingTimer = null;
+    var position = container.dataset.position;
     container.addEventListener("change", function () {
-      clearTimeout(typingTimer);
+      stopTyping(position);
       saveContainer(container);
     });
     container.addEventListener("input", function (event) {
       if (event.target.tagName !== "INPUT" || event.target.type !== "text") return;
-      clearTimeout(typingTimer);
-      typingTimer = setTimeout(function () { saveContainer(container); }, 700);
+      stopTyping(position);
+      typing[position] = { container: container, timer: setTimeout(saveTyping, 700) };
+      setStatus("Saving…");
     });
   });
 
   // Answers left from a reload while offline go out first.
   if (Object.keys(pending).length) { setStatus("Sending answers kept in this browser…"); flush(); }
 
+  window.addEventListener("pagehide", saveTyping);
   window.addEventListener("beforeunload", function (event) {
+    saveTyping();
     if (Object.keys(pending).length && !finished) {
       event.preventDefault();
       event.returnValue = "";
@@ -199,6 +226,7 @@
   document.querySelectorAll("form").forEach(function (form) {
     form.addEventListener("submit", function () {
       if (form.id === "answer-form" || form.id === "all-form") {
+        Object.keys(typing).forEach(stopTyping);
         pending = {}; persist();
       }
       finished = finished || form.id === "submit-form";
@@ -239,13 +267,30 @@
       setTimeout(tick, 250);
     }
 
+    // At zero nothing new can be given and what is pending goes out. The submit
+    // waits until the deadline has surely passed (the countdown starts from whole
+    // seconds, so it may reach zero up to a second early, and the server counts an
+    // early submit as the candidate's own) and the saves are through, 3 s at most.
     function expire() {
       if (finished) return;
       warn("Time is up. Submitting your saved answers…");
       var form = document.getElementById(root.dataset.submitForm);
-      var submit = function () { if (!finished) { finished = true; form.submit(); } };
-      flush().then(submit, submit);
-      setTimeout(submit, 3000);
+      saveTyping();
+      root.querySelectorAll("input, select, textarea, button").forEach(function (el) {
+        if (el.form !== form) el.disabled = true;
+      });
+      flush();
+      var zeroAt = performance.now();
+      (function submitWhenSent() {
+        if (finished) return;
+        var waited = performance.now() - zeroAt;
+        if (waited >= 3000 || (waited >= 1000 && !sending && !Object.keys(pending).length)) {
+          finished = true;
+          form.submit();
+          return;
+        }
+        setTimeout(submitWhenSent, 100);
+      })();
     }
 
     tick();
