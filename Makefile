@@ -12,7 +12,7 @@ help:
 	@echo "make run    install, migrate, load demo content, serve on http://$(HOST):$(PORT)"
 	@echo "make test   install test tools and Chromium, run the suite on SQLite and PostgreSQL"
 	@echo "make lint   ruff check and ruff format --check"
-	@echo "make bench  benchmarks (bank check/import on SQLite and PostgreSQL); writes bench/results.json"
+	@echo "make bench  benchmarks (bank check/import on SQLite and PostgreSQL; autosave under load with wrk against a bare INSERT app); writes bench/results.json"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,7 @@ test: install-test
 # Starts (and stops again) the local PostgreSQL if it is down; see docs/performance.md.
 .PHONY: bench
 bench: install-test
+	scripts/ensure-wrk
 	$(BIN)/python -m bench.run
 
 lint: install-test

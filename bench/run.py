@@ -26,8 +26,8 @@ from pathlib import Path
 
 from bench.figures import Context, Figure, add_ratios
 
-#: Name -> module. Add a load scenario (Locust) as another entry.
-MODULES = {"banks": "bench.banks"}
+#: Name -> module, run in this order.
+MODULES = {"banks": "bench.banks", "autosave": "bench.autosave"}
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
 
