@@ -67,14 +67,21 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.unauthorized_handler(unauthorized)
 
+    from sqlalchemy.orm import joinedload
+
     from quizapp.accounts.models import User
 
     @login_manager.user_loader
     def load_user(session_token: str) -> User | None:
-        return db.session.scalar(
-            db.select(User).where(
-                User.session_token == session_token, User.is_active.is_(True)
+        # On every request: the account and its roles in one query.
+        return (
+            db.session.execute(
+                db.select(User)
+                .where(User.session_token == session_token, User.is_active.is_(True))
+                .options(joinedload(User.roles))
             )
+            .unique()
+            .scalar_one_or_none()
         )
 
 

@@ -65,6 +65,7 @@ def save_answer(attempt_id: int, position: int):
     outcome = services.save_response(
         attempt, item, answer, clock.now(), origin("autosave"), flagged
     )
+    answered = item.is_answered  # read before the commit expires the item
     db.session.commit()
     if outcome.expired:
         return _closed(attempt)
@@ -72,7 +73,7 @@ def save_answer(attempt_id: int, position: int):
         saved=True,
         saved_at=outcome.saved_at.isoformat(),
         remaining_seconds=outcome.remaining_seconds,
-        answered=item.is_answered,
+        answered=answered,
     )
 
 

@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import event, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from quizapp import grading
@@ -371,11 +371,37 @@ class SaveOutcome:
     remaining_seconds: int | None
 
 
+#: ``session.info`` key: ids of the attempts locked in the current transaction.
+_LOCKED = "quizapp.locked_attempts"
+
+
+def load_attempt(attempt_id: int, user_id: int, for_update: bool = False):
+    """The user's attempt ``attempt_id`` or None; ``for_update`` reads it with its
+    row locked (see :func:`lock`), so a write needs no second read."""
+    query = select(Attempt).where(Attempt.id == attempt_id, Attempt.user_id == user_id)
+    if for_update:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    attempt = db.session.scalar(query)
+    if attempt is not None and for_update:
+        db.session.info.setdefault(_LOCKED, set()).add(attempt.id)
+    return attempt
+
+
 def lock(attempt: Attempt) -> Attempt:
     """Re-read ``attempt`` with its row locked (PostgreSQL) until the commit, so a
-    save, a submit and a finalize of one attempt happen one after the other."""
-    db.session.refresh(attempt, with_for_update=True)
+    save, a submit and a finalize of one attempt happen one after the other; an
+    attempt already locked in this transaction is not read again."""
+    if attempt.id not in db.session.info.get(_LOCKED, ()):
+        db.session.refresh(attempt, with_for_update=True)
+        db.session.info.setdefault(_LOCKED, set()).add(attempt.id)
     return attempt
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_locks(session: Session, transaction: Any) -> None:
+    """Row locks end with the outermost transaction; so does our note of them."""
+    if transaction.parent is None:
+        session.info.pop(_LOCKED, None)
 
 
 def items_of(attempt: Attempt) -> list[AttemptItem]:

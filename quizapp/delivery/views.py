@@ -32,14 +32,13 @@ def quiz_or_404(slug: str) -> Quiz:
 
 
 def own_attempt_or_404(attempt_id: int) -> Attempt:
-    """The signed-in candidate's attempt, finalized first if its time ran out.
+    """The signed-in candidate's attempt, finalized first if its time ran out. A
+    post (every one of them writes) reads it with its row locked.
 
     :raise 404: for a missing attempt or someone else's.
     """
-    attempt = db.session.scalar(
-        select(Attempt).where(
-            Attempt.id == attempt_id, Attempt.user_id == current_user.id
-        )
+    attempt = services.load_attempt(
+        attempt_id, current_user.id, for_update=request.method == "POST"
     )
     if attempt is None:
         abort(404)
