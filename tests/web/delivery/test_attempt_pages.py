@@ -470,5 +470,5 @@ def test_the_intro_warns_when_the_window_cuts_the_time_short(app, tmp_path, sign
     page = signed_in.get("/quizzes/every-type-quiz").get_data(as_text=True)
 
     assert "if you start now you will have" in page
-    assert "8" in page
+    assert 'Questions</dt><dd class="col-sm-8">8</dd>' in page
     assert "30 min" in page
