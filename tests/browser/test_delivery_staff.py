@@ -3,9 +3,9 @@ the candidate's own page pick it up; read the attempt with its integrity signals
 
 from __future__ import annotations
 
-import pytest
 import re
 
+import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from quizapp.accounts.models import Role
