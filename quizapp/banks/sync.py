@@ -43,7 +43,7 @@ from quizapp.banks.models import (
     Quiz,
 )
 from quizapp.banks.yamlsource import Problem
-from quizapp.core import audit, clock
+from quizapp.core import audit, clock, signals
 from quizapp.extensions import db
 
 
@@ -349,7 +349,12 @@ def _sync_quiz(doc: QuizDoc, actor: Any) -> str:
     }
     digest = content_hash(model.model_dump(mode="json", by_alias=True))
     quiz = db.session.scalar(select(Quiz).where(Quiz.slug == model.quiz))
-    return _upsert(quiz, Quiz, model.quiz, values, digest, doc.source.path, actor)[1]
+    quiz, state = _upsert(
+        quiz, Quiz, model.quiz, values, digest, doc.source.path, actor
+    )
+    if state == "changed":
+        signals.quiz_changed.send(quiz, quiz=quiz)
+    return state
 
 
 def _upsert(

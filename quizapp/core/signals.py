@@ -12,3 +12,6 @@ _signals = Namespace()
 
 #: Sent with ``attempt=`` after an attempt is graded (finalize or regrade).
 attempt_finalized = _signals.signal("attempt-finalized")
+
+#: Sent with ``quiz=`` when an import changed a quiz (its window, time limit...).
+quiz_changed = _signals.signal("quiz-changed")

@@ -34,7 +34,7 @@ from quizapp.banks.models import (
 from quizapp.banks.sync import catalogue_of, live_questions
 from quizapp.core import audit
 from quizapp.core.errors import Conflict, DomainError
-from quizapp.core.signals import attempt_finalized
+from quizapp.core.signals import attempt_finalized, quiz_changed
 from quizapp.delivery.models import (
     FINALIZED,
     IN_PROGRESS,
@@ -804,14 +804,28 @@ def revoke_accommodation(accommodation: Accommodation, actor: Any = None) -> Non
     reapply_deadlines(user_id)
 
 
+@quiz_changed.connect
+def _quiz_changed(sender: Any, quiz: Quiz, **extra: Any) -> None:
+    """A quiz's window or time limit changed on import: running attempts follow, so
+    a window extended in the files reaches the candidates already working."""
+    for attempt in db.session.scalars(
+        select(Attempt).where(Attempt.quiz_id == quiz.id, Attempt.status == IN_PROGRESS)
+    ):
+        _retime(attempt)
+
+
 def reapply_deadlines(user_id: int) -> None:
     """Recompute the deadline of the candidate's running attempts from their start
     and their current terms (after an accommodation changed)."""
     for attempt in db.session.scalars(
         select(Attempt).where(Attempt.user_id == user_id, Attempt.status == IN_PROGRESS)
     ):
-        lock(attempt)
-        if attempt.status == IN_PROGRESS:
-            attempt.deadline_at = deadline_for(
-                attempt.started_at, terms_for(user_id, attempt.quiz)
-            )
+        _retime(attempt)
+
+
+def _retime(attempt: Attempt) -> None:
+    lock(attempt)
+    if attempt.status == IN_PROGRESS:
+        attempt.deadline_at = deadline_for(
+            attempt.started_at, terms_for(attempt.user_id, attempt.quiz)
+        )

@@ -434,3 +434,16 @@ def test_a_submit_at_the_deadline_counts_as_time_running_out(app, tmp_path, cand
 
     assert attempt.finish_reason == TIMED_OUT
     assert attempt.finished_at == attempt.deadline_at
+
+
+def test_a_window_extended_by_a_new_import_reaches_running_attempts(
+    app, tmp_path, candidate
+):
+    now = datetime.now(UTC).replace(microsecond=0)
+    quiz = make_quiz(tmp_path, time_limit="30m", closes=now + timedelta(minutes=10))
+    attempt = start(candidate, quiz, now)
+    assert attempt.deadline_at == now + timedelta(minutes=10)
+
+    make_quiz(tmp_path, time_limit="30m", closes=now + timedelta(hours=2))
+
+    assert attempt.deadline_at == now + timedelta(minutes=30)
