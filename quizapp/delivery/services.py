@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -106,11 +107,27 @@ def accommodation_for(user_id: int, quiz: Quiz) -> Accommodation | None:
             ),
         )
     ).all()
-    return next((a for a in rows if a.quiz_id is not None), rows[0] if rows else None)
+    return pick_accommodation(rows, quiz.id, programmes_of(quiz))
+
+
+def pick_accommodation(
+    rows: Iterable[Accommodation], quiz_id: int, programme_ids: Iterable[int]
+) -> Accommodation | None:
+    """Of one candidate's accommodations, the one that applies to the quiz: its own,
+    else one on a programme it belongs to."""
+    programmes = set(programme_ids)
+    scoped = [a for a in rows if a.quiz_id == quiz_id or a.programme_id in programmes]
+    return next(
+        (a for a in scoped if a.quiz_id is not None), scoped[0] if scoped else None
+    )
 
 
 def terms_for(user_id: int, quiz: Quiz) -> Terms:
-    accommodation = accommodation_for(user_id, quiz)
+    return terms_with(quiz, accommodation_for(user_id, quiz))
+
+
+def terms_with(quiz: Quiz, accommodation: Accommodation | None) -> Terms:
+    """The quiz's time, window and attempts, moved by ``accommodation``."""
     limit = (
         timedelta(seconds=quiz.time_limit_seconds) if quiz.time_limit_seconds else None
     )
@@ -169,8 +186,14 @@ class Availability:
 
 
 def availability(user_id: int, quiz: Quiz, now: datetime) -> Availability:
-    terms = terms_for(user_id, quiz)
     used, running = _attempts_of(user_id, quiz)
+    return availability_with(quiz, terms_for(user_id, quiz), used, running, now)
+
+
+def availability_with(
+    quiz: Quiz, terms: Terms, used: int, running: Attempt | None, now: datetime
+) -> Availability:
+    """:func:`availability` from what is already loaded (the dashboard's batch)."""
     cut_short = None
     if running is not None:
         state = "running"
@@ -691,31 +714,41 @@ def finalize_expired(now: datetime) -> int:
 def results_release_at(quiz: Quiz) -> datetime | None:
     """When ``after_close`` results become visible: the quiz's close, or the latest
     personal close of anyone given more time, so no one still working sees a key."""
-    if quiz.closes_at is None:
-        return None
-    latest = quiz.closes_at
-    limit = (
-        timedelta(seconds=quiz.time_limit_seconds) if quiz.time_limit_seconds else None
-    )
     scoped = or_(
         Accommodation.quiz_id == quiz.id,
         Accommodation.programme_id.in_(programmes_of(quiz)),
     )
-    for accommodation in db.session.scalars(select(Accommodation).where(scoped)):
-        close = accommodation.closes_at or quiz.closes_at + accommodation.bonus(limit)
-        latest = max(latest, close)
-    return latest
+    return release_with(quiz, db.session.scalars(select(Accommodation).where(scoped)))
 
 
-def results_visible(attempt: Attempt, now: datetime) -> bool:
-    """Whether the candidate may see score, correctness, feedback and keys."""
+def release_with(
+    quiz: Quiz, accommodations: Iterable[Accommodation]
+) -> datetime | None:
+    """:func:`results_release_at` over the accommodations that apply to ``quiz``."""
+    if quiz.closes_at is None:
+        return None
+    limit = (
+        timedelta(seconds=quiz.time_limit_seconds) if quiz.time_limit_seconds else None
+    )
+    closes = [
+        accommodation.closes_at or quiz.closes_at + accommodation.bonus(limit)
+        for accommodation in accommodations
+    ]
+    return max([quiz.closes_at, *closes])
+
+
+def results_visible(
+    attempt: Attempt, now: datetime, release_at: datetime | None = None
+) -> bool:
+    """Whether the candidate may see score, correctness, feedback and keys;
+    ``release_at`` saves a query when the caller has it (see release_with)."""
     if attempt.status != FINALIZED:
         return False
     policy = attempt.quiz.show_results
     if policy == "immediately":
         return True
     if policy == "after_close":
-        release = results_release_at(attempt.quiz)
+        release = release_at or results_release_at(attempt.quiz)
         return release is not None and now >= release
     return False
 

@@ -472,3 +472,30 @@ def test_the_intro_warns_when_the_window_cuts_the_time_short(app, tmp_path, sign
     assert "if you start now you will have" in page
     assert 'Questions</dt><dd class="col-sm-8">8</dd>' in page
     assert "30 min" in page
+
+
+def test_the_dashboard_releases_after_close_results_when_everyone_is_done(
+    app, tmp_path, signed_in, forms, candidate
+):
+    from quizapp.delivery import services
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    closes = now + timedelta(hours=1)
+    with clock.frozen(now) as move_to:
+        quiz = make_quiz(
+            tmp_path, time_limit="30m", show_results="after_close", closes=closes
+        )
+        attempt = start(signed_in, forms)
+        forms.post(f"/attempts/{attempt.id}/submit", {}, page="/quizzes")
+        slower = make_user()
+        services.grant_accommodation(slower, quiz=quiz, extra_minutes=20, now=now)
+        db.session.commit()
+
+        move_to(closes + timedelta(minutes=5))  # closed, but one candidate works on
+        pending = signed_in.get("/").get_data(as_text=True)
+        move_to(closes + timedelta(minutes=21))
+        released = signed_in.get("/").get_data(as_text=True)
+
+    assert "result not released yet" in pending
+    assert "Attempt 1: <a" in released
+    assert "0%, not passed" in released

@@ -53,3 +53,22 @@ def test_pages_take_the_same_queries_for_2_or_8_questions(
 
     assert counts[2] == counts[8], counts
     assert max(counts[8].values()) <= 10, counts
+
+
+def test_the_dashboard_takes_the_same_queries_for_one_or_four_quizzes(
+    app, tmp_path, client, auth, forms
+):
+    make_user(email="cand@example.org")
+    auth.sign_in("cand@example.org")
+    make_quiz(tmp_path, "first", programme=True)
+    with counted() as one:
+        assert client.get("/").status_code == 200
+    for slug in ("second", "third", "fourth"):
+        make_quiz(tmp_path, slug)
+    forms.post("/quizzes/second/start", {}, page="/quizzes/second")
+
+    with counted() as four:
+        page = client.get("/")
+
+    assert page.get_data(as_text=True).count('class="list-group-item"') == 4
+    assert len(four) == len(one), (len(one), len(four))
