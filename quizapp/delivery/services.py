@@ -220,14 +220,7 @@ def _attempts_of(user_id: int, quiz: Quiz) -> tuple[int, Attempt | None]:
         .select_from(Attempt)
         .where(Attempt.user_id == user_id, Attempt.quiz_id == quiz.id)
     )
-    running = db.session.scalar(
-        select(Attempt).where(
-            Attempt.user_id == user_id,
-            Attempt.quiz_id == quiz.id,
-            Attempt.status == IN_PROGRESS,
-        )
-    )
-    return used or 0, running
+    return used or 0, _running(user_id, quiz)
 
 
 # --- start ------------------------------------------------------------------------
