@@ -391,7 +391,9 @@ class SaveOutcome:
 _LOCKED = "quizapp.locked_attempts"
 
 
-def load_attempt(attempt_id: int, user_id: int, for_update: bool = False):
+def load_attempt(
+    attempt_id: int, user_id: int, for_update: bool = False
+) -> Attempt | None:
     """The user's attempt ``attempt_id`` or None; ``for_update`` reads it with its
     row locked (see :func:`lock`), so a write needs no second read."""
     query = select(Attempt).where(Attempt.id == attempt_id, Attempt.user_id == user_id)
