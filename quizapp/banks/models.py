@@ -9,7 +9,7 @@ longer drawn, but it and its versions stay for the attempts that used them.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -186,6 +186,13 @@ class Quiz(db.Model):
     source_path: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+    @property
+    def time_limit(self) -> timedelta | None:
+        """``time_limit_seconds`` as a duration; None: untimed."""
+        if self.time_limit_seconds is None:
+            return None
+        return timedelta(seconds=self.time_limit_seconds)
 
     def __repr__(self) -> str:
         return f"<Quiz {self.slug}>"

@@ -39,6 +39,8 @@ FINISH_REASONS = (SUBMITTED, TIMED_OUT)
 
 #: Integrity signals: what the page or the server noticed, never a verdict.
 SIGNAL_KINDS = ("focus_lost", "hidden", "ip_changed", "browser_changed")
+#: The kinds the page itself reports; the others the server notices.
+PAGE_SIGNAL_KINDS = ("focus_lost", "hidden")
 
 
 class Attempt(db.Model):

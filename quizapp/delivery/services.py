@@ -39,7 +39,7 @@ from quizapp.core.signals import attempt_finalized, quiz_changed
 from quizapp.delivery.models import (
     FINALIZED,
     IN_PROGRESS,
-    SIGNAL_KINDS,
+    PAGE_SIGNAL_KINDS,
     SUBMITTED,
     TIMED_OUT,
     Accommodation,
@@ -95,19 +95,27 @@ def programmes_of(quiz: Quiz) -> list[int]:
     return list(db.session.scalars(screening.union(assessed)))
 
 
+def accommodations_on(quiz: Quiz, programme_ids: list[int] | None = None):
+    """The condition for accommodations that apply to ``quiz``: its own, or one on
+    a programme it belongs to (``programme_ids``, looked up when not given)."""
+    if programme_ids is None:
+        programme_ids = programmes_of(quiz)
+    return or_(
+        Accommodation.quiz_id == quiz.id,
+        Accommodation.programme_id.in_(programme_ids),
+    )
+
+
 def accommodation_for(user_id: int, quiz: Quiz) -> Accommodation | None:
     """The candidate's accommodation on ``quiz``: a quiz-level one wins over one
     granted on a programme the quiz belongs to."""
+    programme_ids = programmes_of(quiz)
     rows = db.session.scalars(
         select(Accommodation).where(
-            Accommodation.user_id == user_id,
-            or_(
-                Accommodation.quiz_id == quiz.id,
-                Accommodation.programme_id.in_(programmes_of(quiz)),
-            ),
+            Accommodation.user_id == user_id, accommodations_on(quiz, programme_ids)
         )
     ).all()
-    return pick_accommodation(rows, quiz.id, programmes_of(quiz))
+    return pick_accommodation(rows, quiz.id, programme_ids)
 
 
 def pick_accommodation(
@@ -128,10 +136,7 @@ def terms_for(user_id: int, quiz: Quiz) -> Terms:
 
 def terms_with(quiz: Quiz, accommodation: Accommodation | None) -> Terms:
     """The quiz's time, window and attempts, moved by ``accommodation``."""
-    limit = (
-        timedelta(seconds=quiz.time_limit_seconds) if quiz.time_limit_seconds else None
-    )
-    standard = limit
+    limit = standard = quiz.time_limit
     closes_at = quiz.closes_at
     attempts = quiz.max_attempts
     if accommodation is not None:
@@ -545,18 +550,6 @@ def _store(
     )
 
 
-def set_flag(attempt: Attempt, item: AttemptItem, flagged: bool, now: datetime) -> None:
-    """Mark an item for review (or not), without touching its answer.
-
-    :raise AttemptClosed: the attempt is no longer running.
-    """
-    lock(attempt)
-    if attempt.status == FINALIZED or attempt.is_expired_at(now, grace()):
-        finalize_if_expired(attempt, now)
-        raise AttemptClosed("This attempt has ended.")
-    item.is_flagged = flagged
-
-
 def _notice_origin(attempt: Attempt, origin: Origin, now: datetime) -> None:
     agent = (origin.agent or "")[:300] or None
     if origin.ip and attempt.last_ip and origin.ip != attempt.last_ip:
@@ -581,7 +574,7 @@ def record_page_signal(
     :return: False when the signal was dropped (attempt ended, or too many).
     :raise DomainError: an unknown kind.
     """
-    if kind not in SIGNAL_KINDS[:2]:
+    if kind not in PAGE_SIGNAL_KINDS:
         raise DomainError(f"unknown signal {kind!r}", field="kind")
     if attempt.status != IN_PROGRESS:
         return False
@@ -646,7 +639,6 @@ def finalize_attempt(attempt: Attempt, reason: str, finished_at: datetime) -> bo
     with db.session.no_autoflush:
         score = sum(grade_item(item) for item in items)
         attempt.score = round(score, 6)
-        attempt.max_score = sum(item.points for item in items)
         attempt.passed = (
             None
             if quiz.pass_mark is None
@@ -709,11 +701,8 @@ def finalize_expired(now: datetime) -> int:
 def results_release_at(quiz: Quiz) -> datetime | None:
     """When ``after_close`` results become visible: the quiz's close, or the latest
     personal close of anyone given more time, so no one still working sees a key."""
-    scoped = or_(
-        Accommodation.quiz_id == quiz.id,
-        Accommodation.programme_id.in_(programmes_of(quiz)),
-    )
-    return release_with(quiz, db.session.scalars(select(Accommodation).where(scoped)))
+    scoped = select(Accommodation).where(accommodations_on(quiz))
+    return release_with(quiz, db.session.scalars(scoped))
 
 
 def release_with(
@@ -722,11 +711,8 @@ def release_with(
     """:func:`results_release_at` over the accommodations that apply to ``quiz``."""
     if quiz.closes_at is None:
         return None
-    limit = (
-        timedelta(seconds=quiz.time_limit_seconds) if quiz.time_limit_seconds else None
-    )
     closes = [
-        accommodation.closes_at or quiz.closes_at + accommodation.bonus(limit)
+        accommodation.closes_at or quiz.closes_at + accommodation.bonus(quiz.time_limit)
         for accommodation in accommodations
     ]
     return max([quiz.closes_at, *closes])

@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from quizapp.accounts import services as accounts
 from quizapp.accounts.models import STAFF_ROLES, Role
-from quizapp.banks.models import Programme
+from quizapp.banks.models import Programme, Question, QuestionVersion
 from quizapp.core import clock
 from quizapp.core.auth import role_required
 from quizapp.core.errors import DomainError, pour_onto
@@ -64,7 +64,12 @@ def attempt_detail(attempt_id: int):
     attempt = db.session.scalar(
         select(Attempt)
         .where(Attempt.id == attempt_id)
-        .options(selectinload(Attempt.items).selectinload(AttemptItem.version))
+        .options(
+            selectinload(Attempt.items)
+            .selectinload(AttemptItem.version)
+            .selectinload(QuestionVersion.question)
+            .selectinload(Question.bank)
+        )
     )
     if attempt is None:
         abort(404)
@@ -139,10 +144,7 @@ def _grant(form: AccommodationForm, quiz, programmes: list[Programme]) -> None:
 
 
 def _accommodations_of(quiz) -> list[tuple[Accommodation, services.Availability]]:
-    scoped = select(Accommodation).where(
-        (Accommodation.quiz_id == quiz.id)
-        | Accommodation.programme_id.in_(services.programmes_of(quiz))
-    )
+    scoped = select(Accommodation).where(services.accommodations_on(quiz))
     rows = db.session.scalars(
         scoped.options(selectinload(Accommodation.user)).order_by(Accommodation.id)
     ).all()

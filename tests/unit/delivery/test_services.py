@@ -447,3 +447,14 @@ def test_a_window_extended_by_a_new_import_reaches_running_attempts(
     make_quiz(tmp_path, time_limit="30m", closes=now + timedelta(hours=2))
 
     assert attempt.deadline_at == now + timedelta(minutes=30)
+
+
+def test_page_signals_stop_at_the_cap(app, tmp_path, candidate, monkeypatch):
+    monkeypatch.setattr(services, "MAX_SIGNALS_PER_ATTEMPT", 2)
+    attempt = start(candidate, make_quiz(tmp_path))
+
+    kept = [services.record_page_signal(attempt, "hidden", None, T0) for _ in range(3)]
+    db.session.commit()
+
+    assert kept == [True, True, False]
+    assert len(db.session.scalars(select(IntegritySignal)).all()) == 2

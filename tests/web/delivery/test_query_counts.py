@@ -72,3 +72,27 @@ def test_the_dashboard_takes_the_same_queries_for_one_or_four_quizzes(
 
     assert page.get_data(as_text=True).count('class="list-group-item"') == 4
     assert len(four) == len(one), (len(one), len(four))
+
+
+def test_the_staff_attempt_page_takes_the_same_queries_for_2_or_8_questions(
+    app, tmp_path, client, auth
+):
+    from quizapp.accounts.models import Role
+    from quizapp.core import clock
+    from quizapp.delivery import services
+
+    ids = {}
+    for size in (2, len(EVERY_TYPE_KEYS)):
+        quiz = make_quiz(tmp_path, f"staff-{size}", keys=EVERY_TYPE_KEYS[:size])
+        ids[size] = services.start_attempt(make_user(), quiz, clock.now()).id
+    db.session.commit()
+    make_user(email="org@example.org", roles=(Role.organiser,))
+    auth.sign_in("org@example.org")
+
+    counts = {}
+    for size, attempt_id in ids.items():
+        with counted() as statements:
+            assert client.get(f"/staff/attempts/{attempt_id}").status_code == 200
+        counts[size] = len(statements)
+
+    assert counts[2] == counts[8], counts
