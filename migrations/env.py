@@ -49,6 +49,12 @@ def run_migrations_online() -> None:
     configure_args = dict(migrate.configure_args)
     configure_args.setdefault("process_revision_directives", skip_empty_revision)
     with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # Batch mode rebuilds a table (copy, drop, rename); with foreign keys
+            # enforced the drop fails while other tables point at it. The pragma
+            # only takes effect outside a transaction, hence before it begins.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(
             connection=connection, target_metadata=target_metadata, **configure_args
         )

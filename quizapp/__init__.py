@@ -91,12 +91,14 @@ def _register_blueprints(app: Flask) -> None:
     from quizapp.delivery import api_bp as delivery_api_bp
     from quizapp.delivery import bp as delivery_bp
     from quizapp.home import bp as home_bp
+    from quizapp.programmes import bp as programmes_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(banks_bp)
     app.register_blueprint(delivery_bp)
     app.register_blueprint(delivery_api_bp)
+    app.register_blueprint(programmes_bp)
 
 
 def _register_templating(app: Flask) -> None:

@@ -34,6 +34,12 @@ DEMO_ACCOUNTS = (
         "demo-instructor-2026",
     ),
     (
+        "partner@demo.example",
+        "Priya Partner",
+        [Role.partner],
+        "demo-partner-2026",
+    ),
+    (
         "candidate@demo.example",
         "Chen Candidate",
         [Role.candidate],

@@ -127,3 +127,55 @@ def right_answers(attempt) -> dict[int, object]:
         item.position: grading.correct_response(item.version.content, item.params)
         for item in attempt.items
     }
+
+
+def make_finished_attempt(
+    user: User,
+    quiz: Quiz,
+    percent: float,
+    *,
+    seconds: float = 600.0,
+    finished_at: datetime,
+    number: int | None = None,
+    max_score: float = 10.0,
+    passed: bool | None = None,
+):
+    """A finalized attempt with the given result and no items (ranking tests).
+
+    ``passed`` defaults to the quiz's pass mark applied to ``percent``.
+    """
+    from datetime import timedelta
+
+    from sqlalchemy import func
+
+    from quizapp.delivery.models import FINALIZED, SUBMITTED, Attempt
+
+    if number is None:
+        number = 1 + (
+            db.session.scalar(
+                select(func.count()).where(
+                    Attempt.user_id == user.id, Attempt.quiz_id == quiz.id
+                )
+            )
+            or 0
+        )
+    if passed is None and quiz.pass_mark is not None:
+        passed = percent + 1e-9 >= quiz.pass_mark
+    attempt = Attempt(
+        user_id=user.id,
+        quiz_id=quiz.id,
+        number=number,
+        status=FINALIZED,
+        seed=f"seed-{user.id}-{number}",
+        started_at=finished_at - timedelta(seconds=seconds),
+        deadline_at=None,
+        finished_at=finished_at,
+        finish_reason=SUBMITTED,
+        seconds_used=seconds,
+        score=round(max_score * percent / 100, 6),
+        max_score=max_score,
+        passed=passed,
+    )
+    db.session.add(attempt)
+    db.session.commit()
+    return attempt

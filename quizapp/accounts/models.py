@@ -18,6 +18,8 @@ class Role(StrEnum):
     candidate = "candidate"
     instructor = "instructor"
     organiser = "organiser"
+    #: A partner company's recruiter (see :mod:`quizapp.programmes`).
+    partner = "partner"
     admin = "admin"
 
     @property

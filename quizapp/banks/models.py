@@ -186,6 +186,17 @@ class Quiz(db.Model):
     source_path: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(default=clock.now)
+    #: The window the files give. ``opens_at``/``closes_at`` equal it unless an
+    #: organiser set the window in the browser (``window_set_at``): an import then
+    #: updates these two and leaves the organiser's window alone.
+    source_opens_at: Mapped[datetime | None]
+    source_closes_at: Mapped[datetime | None]
+    window_set_at: Mapped[datetime | None]
+    window_set_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    #: Candidates may see their own rank and the top 10 (by name only).
+    leaderboard_public: Mapped[bool] = mapped_column(default=False)
 
     @property
     def time_limit(self) -> timedelta | None:
@@ -206,6 +217,11 @@ class Programme(db.Model):
             "finalist_count >= 1 AND finalist_count <= shortlist_size",
             name="finalist_count_range",
         ),
+        CheckConstraint(
+            "weight_screening >= 0 AND weight_modules >= 0 AND weight_project >= 0 "
+            "AND weight_screening + weight_modules + weight_project > 0",
+            name="weights_valid",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -219,6 +235,14 @@ class Programme(db.Model):
     source_path: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(default=clock.now)
+    # Set by organisers in the browser, never by an import (the files do not own
+    # them): the weights of the combined score that ranks the cohort for the
+    # finals, and when each list was shown to candidates.
+    weight_screening: Mapped[float] = mapped_column(default=20.0)
+    weight_modules: Mapped[float] = mapped_column(default=40.0)
+    weight_project: Mapped[float] = mapped_column(default=40.0)
+    shortlist_published_at: Mapped[datetime | None]
+    finalists_published_at: Mapped[datetime | None]
 
     screening_quiz: Mapped[Quiz | None] = relationship()
     modules: Mapped[list[ProgrammeModule]] = relationship(

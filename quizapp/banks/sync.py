@@ -337,8 +337,8 @@ def _sync_quiz(doc: QuizDoc, actor: Any) -> str:
         "time_limit_seconds": schema.duration_seconds(model.time_limit)
         if model.time_limit
         else None,
-        "opens_at": model.opens.astimezone(UTC) if model.opens else None,
-        "closes_at": model.closes.astimezone(UTC) if model.closes else None,
+        "source_opens_at": model.opens.astimezone(UTC) if model.opens else None,
+        "source_closes_at": model.closes.astimezone(UTC) if model.closes else None,
         "max_attempts": model.attempts,
         "grading": model.grading,
         "pass_mark": schema.percent(model.pass_mark) if model.pass_mark else None,
@@ -349,11 +349,17 @@ def _sync_quiz(doc: QuizDoc, actor: Any) -> str:
     }
     digest = content_hash(model.model_dump(mode="json", by_alias=True))
     quiz = db.session.scalar(select(Quiz).where(Quiz.slug == model.quiz))
+    if quiz is None or quiz.window_set_at is None:
+        # An organiser's window (set in the browser) wins over the files'.
+        values["opens_at"] = values["source_opens_at"]
+        values["closes_at"] = values["source_closes_at"]
     quiz, state = _upsert(
         quiz, Quiz, model.quiz, values, digest, doc.source.path, actor
     )
     if state == "changed":
         signals.quiz_changed.send(quiz, quiz=quiz)
+        if quiz.window_set_at is not None:
+            return "changed (the window an organiser set is kept)"
     return state
 
 

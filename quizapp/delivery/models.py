@@ -52,9 +52,10 @@ class Attempt(db.Model):
         ),
         CheckConstraint(
             f"(status = '{IN_PROGRESS}' AND finished_at IS NULL "
-            "AND finish_reason IS NULL AND score IS NULL) OR "
+            "AND finish_reason IS NULL AND score IS NULL AND seconds_used IS NULL) OR "
             f"(status = '{FINALIZED}' AND finished_at IS NOT NULL "
-            "AND finish_reason IS NOT NULL AND score IS NOT NULL)",
+            "AND finish_reason IS NOT NULL AND score IS NOT NULL "
+            "AND seconds_used IS NOT NULL)",
             name="status_matches_finish",
         ),
         CheckConstraint(
@@ -72,7 +73,8 @@ class Attempt(db.Model):
         ),
         # finalize-expired scans running attempts by deadline.
         Index("ix_attempts_status_deadline", "status", "deadline_at"),
-        Index("ix_attempts_quiz_status", "quiz_id", "status"),
+        # Leaderboards: a quiz's finalized attempts, per candidate.
+        Index("ix_attempts_quiz_status", "quiz_id", "status", "user_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -90,6 +92,9 @@ class Attempt(db.Model):
     #: (never the time a sweep happened to run).
     finished_at: Mapped[datetime | None]
     finish_reason: Mapped[str | None] = mapped_column(String(16))
+    #: ``finished_at - started_at`` in seconds, set when finalized: leaderboards
+    #: break ties on it, and a column can be indexed where an expression could not.
+    seconds_used: Mapped[float | None]
     score: Mapped[float | None]
     max_score: Mapped[float]
     #: None when the quiz has no pass mark.

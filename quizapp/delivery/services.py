@@ -647,6 +647,9 @@ def finalize_attempt(attempt: Attempt, reason: str, finished_at: datetime) -> bo
         attempt.status = FINALIZED
         attempt.finish_reason = reason
         attempt.finished_at = finished_at
+        attempt.seconds_used = round(
+            max(0.0, (finished_at - attempt.started_at).total_seconds()), 3
+        )
     db.session.flush()
     log.info(
         "attempt %s finalized (%s): %s / %s",

@@ -107,8 +107,8 @@ def test_demo_creates_one_account_per_role_once(runner):
 
     assert first.exit_code == 0
     assert second.exit_code == 0
-    assert first.output.count("(created)") == 4
-    assert second.output.count("(exists)") == 4
+    assert first.output.count("(created)") == 5
+    assert second.output.count("(exists)") == 5
     roles = {r for u in users() for r in u.role_names}
     assert roles == {r.value for r in Role}
 
