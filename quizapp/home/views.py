@@ -8,6 +8,8 @@ from quizapp.core import clock
 from quizapp.core.auth import public
 from quizapp.delivery import queries
 from quizapp.home import bp
+from quizapp.programmes import services as programmes
+from quizapp.programmes.forms import ConsentForm
 
 
 @bp.get("/")
@@ -17,9 +19,12 @@ def index():
     account and the areas their roles open."""
     if not current_user.is_authenticated:
         return render_template("home/landing.html")
-    rows = (
-        queries.dashboard_rows(current_user.id, clock.now())
-        if current_user.has_role(Role.candidate)
-        else []
+    candidate = current_user.has_role(Role.candidate)
+    rows = queries.dashboard_rows(current_user.id, clock.now()) if candidate else []
+    return render_template(
+        "home/dashboard.html",
+        user=current_user,
+        rows=rows,
+        standings=programmes.standings(current_user) if candidate else [],
+        consent_form=ConsentForm(),
     )
-    return render_template("home/dashboard.html", user=current_user, rows=rows)

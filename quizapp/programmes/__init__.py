@@ -6,4 +6,7 @@ from flask import Blueprint
 
 bp = Blueprint("programmes", __name__)
 
-from quizapp.programmes import models  # noqa: E402, F401  (tables)
+from quizapp.programmes import (  # noqa: E402, F401  (tables, routes)
+    models,
+    views,
+)

@@ -33,6 +33,7 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from quizapp.accounts.models import User
@@ -289,11 +290,15 @@ def iter_rows(
     filters: Filters | None = None,
     programme_id: int | None = None,
     chunk: int = 2000,
+    session: Session | None = None,
 ) -> Iterator[Row]:
     """Every row matching ``filters``, in rank order, streamed from the database
-    (CSV export): one statement, fetched ``chunk`` rows at a time."""
+    (CSV export): one statement, fetched ``chunk`` rows at a time.
+
+    :param session: where to run it (a streamed response has its own).
+    """
     inner = _query(quiz, filters or Filters(), programme_id).subquery("all_rows")
-    result = db.session.execute(
+    result = (session or db.session).execute(
         _with_signals(inner), execution_options={"yield_per": chunk}
     )
     for mapping in result.mappings():
