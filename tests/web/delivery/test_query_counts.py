@@ -96,3 +96,32 @@ def test_the_staff_attempt_page_takes_the_same_queries_for_2_or_8_questions(
         counts[size] = len(statements)
 
     assert counts[2] == counts[8], counts
+
+
+def test_the_leaderboard_takes_the_same_queries_for_3_or_30_candidates(
+    app, tmp_path, client, auth
+):
+    from datetime import UTC, datetime
+
+    from tests.factories import make_finished_attempt
+
+    finished = datetime(2026, 3, 1, tzinfo=UTC)
+    quiz = make_quiz(tmp_path, "board")
+    make_user(email="org@example.org", roles=("organiser",))
+    auth.sign_in("org@example.org")
+    counts = {}
+    for size in (3, 30):
+        while _ranked(quiz) < size:
+            make_finished_attempt(make_user(), quiz, 50, finished_at=finished)
+        with counted() as statements:
+            assert client.get("/organise/quizzes/board/leaderboard").status_code == 200
+        counts[size] = len(statements)
+
+    assert counts[3] == counts[30], counts
+    assert counts[30] <= 4, counts
+
+
+def _ranked(quiz) -> int:
+    from quizapp.programmes import ranking
+
+    return ranking.leaderboard(quiz).total
