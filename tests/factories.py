@@ -77,11 +77,14 @@ def make_quiz(
     shuffle: bool = True,
     keys: tuple[str, ...] = EVERY_TYPE_KEYS,
     programme: bool = False,
+    modules: tuple[str, ...] = (),
 ) -> Quiz:
     """Import a quiz of fixed questions from the every-type bank and return it.
 
     ``folder`` is a scratch folder (``tmp_path``); ``programme=True`` also imports a
-    programme ``<slug>-programme`` whose screening quiz this is.
+    programme ``<slug>-programme`` whose screening quiz this is, with a module per
+    quiz slug in ``modules`` (already imported; each the module's one assessment)
+    and a project module.
     """
     lines = [
         f"quiz: {slug}",
@@ -111,7 +114,12 @@ def make_quiz(
         (content / "programmes" / f"{slug}-programme.yaml").write_text(
             f"programme: {slug}-programme\ntitle: Programme of {slug}\n"
             f"screening_quiz: {slug}\nshortlist_size: 10\nfinalist_count: 5\n"
-            "modules:\n  - slug: project\n    title: Project\n"
+            "modules:\n"
+            + "".join(
+                f"  - slug: module-{m}\n    title: Module {m}\n    assessments: [{m}]\n"
+                for m in modules
+            )
+            + "  - slug: project\n    title: Project\n"
             "    project: true\n"
             "    rubric:\n      - {criterion: Work, points: 10}\n"
         )

@@ -458,19 +458,19 @@ def _by_hand(programme: Programme, stage: str, add: AddForm, remove: RemoveForm)
             db.session.commit()
             flash(f"{user.name} added.", "success")
             return redirect(url_for(STAGE_PAGES[stage], slug=programme.slug))
-    if action == "remove" and remove.validate_on_submit():
+    if action in ("remove", "promote") and remove.validate_on_submit():
         user = db.session.get(User, _int(remove.user_id.data))
+        change = services.remove_by_hand if action == "remove" else services.add_by_hand
         try:
             if user is None:
                 raise DomainError("No such person on the list.")
-            services.remove_by_hand(
-                programme, stage, user, remove.reason.data, current_user
-            )
+            change(programme, stage, user, remove.reason.data, current_user)
         except DomainError as error:
             pour_onto(remove, error)
         else:
             db.session.commit()
-            flash(f"{user.name} taken off.", "success")
+            done = "taken off" if action == "remove" else "promoted from the waitlist"
+            flash(f"{user.name} {done}.", "success")
             return redirect(url_for(STAGE_PAGES[stage], slug=programme.slug))
     return None
 
@@ -529,9 +529,9 @@ def _list_page(programme: Programme, stage: str, default_size: int, extra: dict)
             done = _pick(programme, stage, pick)
         elif action == "publish" and publish.validate_on_submit():
             done = _publish(programme, stage, publish)
-        elif action in ("add", "remove"):
+        elif action in ("add", "remove", "promote"):
             done = _by_hand(programme, stage, add, remove)
-        elif action not in ("pick", "publish", "add", "remove", "weights"):
+        elif action not in ("pick", "publish", "weights"):
             abort(400)
     if done is not None:
         return done

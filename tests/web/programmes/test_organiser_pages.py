@@ -175,7 +175,7 @@ def test_leaderboard_page_ranks_filters_and_pages(
     names = re.findall(r"<td>(A\d\d)<div", page)
     assert names == ["A05", "A06", "A07", "A08", "A09"]
     assert page.count(">tied</span>") == 2
-    assert "6–10 of 12" in page
+    assert "6\u201310 of 12" in page
 
     filtered = client.get(
         f"/organise/quizzes/{SLUG}/leaderboard?discipline=Engineering&q=a0"
@@ -223,7 +223,7 @@ def test_filtered_csv_has_only_the_filtered_rows(
     assert [r["name"] for r in rows] == ["A10", "A11"]  # A09 has 50%: passed
 
 
-def post_form(client, url, form, **fields):
+def post_form(client, url, form, as_form=None, **fields):
     page = client.get(url).get_data(as_text=True)
     token = re.search(
         rf'name="{form}-csrf_token" type="hidden" value="([^"]+)"', page
@@ -231,7 +231,7 @@ def post_form(client, url, form, **fields):
     return client.post(
         url,
         data={
-            "form": form,
+            "form": as_form or form,
             f"{form}-csrf_token": token,
             **{f"{form}-{k}": v for k, v in fields.items()},
         },
@@ -261,6 +261,13 @@ def test_shortlist_by_form_then_remove_one_with_a_reason(
     assert "took off A00 (was selected)" in page
     assert "Withdrew" in page
     assert len(services.members(programme, SHORTLIST, SELECTED)) == 5
+    waiting = applicants[6]  # first on the waitlist, tied with the last selected
+    promoted = post_form(
+        client, url, "remove", "promote", user_id=str(waiting.id), reason="Next"
+    )
+    assert promoted.status_code == 302
+    assert services.selection_of(programme, SHORTLIST, waiting.id).status == SELECTED
+    assert "added A06 (was waitlisted)" in client.get(url).get_data(as_text=True)
 
 
 def test_shortlist_while_open_shows_the_reason_next_to_the_form(
