@@ -1,7 +1,8 @@
 """``flask demo``: demo accounts and the sample bootcamp content, for a laptop.
 
 Safe to run again: what exists is kept, the sample banks are re-imported (which
-changes nothing unless the files changed), and the accounts are printed each time.
+changes nothing unless the files changed), the demo programme's partner company is
+added once, and the accounts are printed each time.
 Refused in production, because the demo passwords are public.
 """
 
@@ -12,11 +13,15 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy import select
 
 from quizapp.accounts import services
 from quizapp.accounts.models import Role
 from quizapp.banks import sync
+from quizapp.banks.models import Programme
 from quizapp.extensions import db
+from quizapp.programmes import partners
+from quizapp.programmes.models import Company, PartnerMember
 
 #: (e-mail, name, roles, password). Public on purpose: this is demo data.
 DEMO_ACCOUNTS = (
@@ -63,6 +68,45 @@ def load_demo_accounts() -> list[tuple[str, str, bool]]:
     return rows
 
 
+#: The sample programme's partner company, its openings, and the demo partner
+#: account (of DEMO_ACCOUNTS) that speaks for it.
+DEMO_PROGRAMME = "dtt-demo"
+DEMO_COMPANY = "Demo Robotics Pte Ltd"
+DEMO_OPENINGS = (
+    (
+        "Computer vision intern",
+        "internship",
+        "Six months on the perception stack of our warehouse robots.",
+    ),
+    ("ML engineer", "job", "Train, ship and monitor the models our robots run."),
+)
+DEMO_PARTNER = "partner@demo.example"
+
+
+def load_demo_company() -> str | None:
+    """Give the sample programme its partner company with the demo openings, and
+    link the demo partner account to it; what exists is kept. Returns the
+    company's name, or None when the imported content has no such programme."""
+    programme = db.session.scalar(
+        select(Programme).where(Programme.slug == DEMO_PROGRAMME)
+    )
+    if programme is None:
+        return None
+    company = db.session.scalar(
+        select(Company).where(
+            Company.programme_id == programme.id, Company.name == DEMO_COMPANY
+        )
+    ) or partners.add_company(programme, DEMO_COMPANY, None, actor=None)
+    titles = {opening.title for opening in company.openings}
+    for title, kind, description in DEMO_OPENINGS:
+        if title not in titles:
+            partners.add_opening(company, title, kind, description, actor=None)
+    user = services.find_by_email(DEMO_PARTNER)
+    if user is not None and db.session.get(PartnerMember, user.id) is None:
+        partners.link_partner(company, user, actor=None)
+    return company.name
+
+
 def sample_content_path() -> Path:
     """``question_banks/`` at the top of the source tree."""
     return Path(current_app.root_path).parent / "question_banks"
@@ -92,9 +136,12 @@ def demo(banks_path: Path | None) -> None:
         raise click.ClickException(
             "the sample content has problems; nothing was loaded."
         )
+    company = load_demo_company()
     db.session.commit()
     for line in report.lines():
         click.echo(line)
+    if company:
+        click.echo(f"Partner company of {DEMO_PROGRAMME}: {company} ({DEMO_PARTNER})")
     click.echo("Demo accounts (sign in at the address gunicorn prints):")
     for email, password, created in rows:
         note = "created" if created else "exists"

@@ -4,8 +4,7 @@ leaderboard and consent."""
 
 from __future__ import annotations
 
-import csv
-import io
+import itertools
 from collections.abc import Callable, Iterator
 from datetime import UTC
 from zoneinfo import ZoneInfo
@@ -35,6 +34,7 @@ from quizapp.delivery.views import quiz_or_404
 from quizapp.extensions import db
 from quizapp.programmes import bp, ranking, services
 from quizapp.programmes.access import ORGANISERS, STAFF_READERS, programme_or_404
+from quizapp.programmes.exports import csv_chunks
 from quizapp.programmes.forms import (
     AddForm,
     ConsentForm,
@@ -301,50 +301,29 @@ CSV_HEADER = (
 )
 
 
-def safe_cell(value) -> str:
-    """A CSV cell a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    if text and text[0] in "=+-@\t\r":
-        return "'" + text
-    return text
-
-
 def csv_rows(rows: Iterator[ranking.Row]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def flush() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
-    writer.writerow(CSV_HEADER)
-    yield flush()
-    for n, row in enumerate(rows, 1):
-        writer.writerow(
-            [
-                row.rank,
-                "yes" if row.tied else "no",
-                safe_cell(row.name),
-                safe_cell(row.email),
-                safe_cell(row.discipline),
-                safe_cell(row.school),
-                row.graduation_year or "",
-                f"{row.score:g}",
-                f"{row.max_score:g}",
-                f"{row.percent:.2f}",
-                f"{row.seconds_used:.0f}",
-                row.finished_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                {True: "yes", False: "no"}.get(row.passed, ""),
-                row.attempts,
-                row.signals,
-                row.selection or "",
-            ]
-        )
-        if n % 500 == 0:
-            yield flush()
-    yield flush()
+    records = (
+        [
+            row.rank,
+            "yes" if row.tied else "no",
+            row.name,
+            row.email,
+            row.discipline,
+            row.school,
+            row.graduation_year,
+            f"{row.score:g}",
+            f"{row.max_score:g}",
+            f"{row.percent:.2f}",
+            f"{row.seconds_used:.0f}",
+            row.finished_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            {True: "yes", False: "no"}.get(row.passed, ""),
+            row.attempts,
+            row.signals,
+            row.selection,
+        ]
+        for row in rows
+    )
+    return csv_chunks(itertools.chain([CSV_HEADER], records))
 
 
 def streamed(make: Callable[[Session], Iterator[str]]) -> Iterator[str]:
