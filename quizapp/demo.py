@@ -19,6 +19,8 @@ from quizapp.accounts import services
 from quizapp.accounts.models import Role
 from quizapp.banks import sync
 from quizapp.banks.models import Programme
+from quizapp.demo_applicants import PASSWORD as APPLICANT_PASSWORD
+from quizapp.demo_applicants import load_applicants
 from quizapp.extensions import db
 from quizapp.programmes import partners
 from quizapp.programmes.models import Company, PartnerMember
@@ -120,8 +122,16 @@ def sample_content_path() -> Path:
     default=None,
     help="Content to import (default: the repository's question_banks/).",
 )
+@click.option(
+    "--applicants",
+    "applicant_count",
+    type=click.IntRange(0, 5000),
+    default=120,
+    show_default=True,
+    help="Demo candidates who took the screening quiz (kept on a re-run).",
+)
 @with_appcontext
-def demo(banks_path: Path | None) -> None:
+def demo(banks_path: Path | None, applicant_count: int) -> None:
     """Load demo accounts for every role and the sample banks, quizzes and programme."""
     if current_app.config["QUIZAPP_ENV"] == "production":
         raise click.ClickException(
@@ -137,11 +147,17 @@ def demo(banks_path: Path | None) -> None:
             "the sample content has problems; nothing was loaded."
         )
     company = load_demo_company()
+    applicants = load_applicants(DEMO_PROGRAMME, applicant_count)
     db.session.commit()
     for line in report.lines():
         click.echo(line)
     if company:
         click.echo(f"Partner company of {DEMO_PROGRAMME}: {company} ({DEMO_PARTNER})")
+    if applicants:
+        click.echo(
+            f"{applicants} demo applicants took the screening quiz "
+            f"(applicant-001@demo.example ..., password: {APPLICANT_PASSWORD})"
+        )
     click.echo("Demo accounts (sign in at the address gunicorn prints):")
     for email, password, created in rows:
         note = "created" if created else "exists"

@@ -102,8 +102,8 @@ def test_unknown_email_is_an_error(runner):
 
 
 def test_demo_creates_one_account_per_role_once(runner):
-    first = runner.invoke(args=["demo"])
-    second = runner.invoke(args=["demo"])
+    first = runner.invoke(args=["demo", "--applicants", "3"])
+    second = runner.invoke(args=["demo", "--applicants", "3"])
 
     assert first.exit_code == 0
     assert second.exit_code == 0
@@ -111,6 +111,23 @@ def test_demo_creates_one_account_per_role_once(runner):
     assert second.output.count("(exists)") == 5
     roles = {r for u in users() for r in u.role_names}
     assert roles == {r.value for r in Role}
+    assert "3 demo applicants took the screening quiz" in first.output
+    assert "demo applicants" not in second.output  # kept, not made again
+
+
+def test_demo_applicants_have_graded_screening_attempts(runner):
+    from sqlalchemy import select
+
+    from quizapp.delivery.models import FINALIZED, Attempt
+    from quizapp.extensions import db
+    from quizapp.programmes import ranking
+
+    assert runner.invoke(args=["demo", "--applicants", "4"]).exit_code == 0
+
+    attempts = db.session.scalars(select(Attempt)).all()
+    assert len(attempts) == 4
+    assert all(a.status == FINALIZED and len(a.items) == 24 for a in attempts)
+    assert ranking.leaderboard(attempts[0].quiz).total == 4
 
 
 def test_demo_is_refused_in_production(app):
