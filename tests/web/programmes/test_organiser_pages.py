@@ -388,3 +388,42 @@ def test_candidates_see_their_status_once_published(
     auth.sign_out()
     auth.sign_in("a11@example.org")
     assert "not selected" in client.get("/").get_data(as_text=True)
+
+
+def test_a_published_finalist_agrees_and_withdraws_on_the_dashboard(
+    client, auth, programme, applicants
+):
+    from quizapp.programmes.models import FINALISTS, Consent
+
+    organiser = make_user(roles=("organiser",))
+    services.shortlist_top(programme, organiser, n=3)
+    services.select_finalists(programme, organiser, m=1)
+    services.set_published(programme, SHORTLIST, True, organiser)
+    services.set_published(programme, FINALISTS, True, organiser)
+    db.session.commit()
+    auth.sign_in("a00@example.org")
+
+    page = client.get("/").get_data(as_text=True)
+    assert "You are a finalist." in page
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]
+    url = f"/programmes/{PROGRAMME}/consent"
+    assert (
+        client.post(url, data={"csrf_token": token, "give": "yes"}).status_code == 302
+    )
+    consent = db.session.get(Consent, (programme.id, applicants[0].id))
+    assert consent.is_given
+    assert "Stop sharing my profile" in client.get("/").get_data(as_text=True)
+
+    client.post(url, data={"csrf_token": token, "give": "no"})
+    db.session.refresh(consent)
+    assert not consent.is_given
+
+    auth.sign_out()
+    auth.sign_in("a01@example.org")  # in the cohort, waitlisted for the finals
+    page = client.get("/").get_data(as_text=True)
+    assert "on the waitlist for the finals" in page
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert client.post(
+        url, data={"csrf_token": token[1] if token else "", "give": "yes"}
+    ).status_code in (400, 404)
+    assert db.session.get(Consent, (programme.id, applicants[1].id)) is None
