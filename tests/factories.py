@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from quizapp import grading
 from quizapp.accounts import services
@@ -187,3 +188,18 @@ def make_finished_attempt(
     db.session.add(attempt)
     db.session.commit()
     return attempt
+
+
+@contextmanager
+def counted_queries():
+    """Collect the SQL statements run inside the block (query-count tests)."""
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)

@@ -271,9 +271,7 @@ def quiz_leaderboard(slug: str):
 @role_required(*STAFF_READERS)
 def programme_leaderboard(slug: str):
     """The screening leaderboard with each candidate's shortlist status."""
-    programme = programme_or_404(slug)
-    if programme.screening_quiz is None:
-        abort(404)
+    programme = _with_screening_or_404(slug)
     return _leaderboard_page(
         programme.screening_quiz,
         programme,
@@ -365,10 +363,15 @@ def quiz_leaderboard_csv(slug: str):
 @bp.get("/organise/programmes/<slug>/leaderboard.csv")
 @role_required(*STAFF_READERS)
 def programme_leaderboard_csv(slug: str):
+    programme = _with_screening_or_404(slug)
+    return _csv_response(programme.screening_quiz, programme)
+
+
+def _with_screening_or_404(slug: str) -> Programme:
     programme = programme_or_404(slug)
     if programme.screening_quiz is None:
         abort(404)
-    return _csv_response(programme.screening_quiz, programme)
+    return programme
 
 
 @bp.post("/organise/quizzes/<slug>/leaderboard/visibility")

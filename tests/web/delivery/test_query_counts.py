@@ -3,26 +3,9 @@
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
-
-from sqlalchemy import event
 
 from quizapp.extensions import db
-from tests.factories import EVERY_TYPE_KEYS, make_quiz, make_user
-
-
-@contextmanager
-def counted():
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
+from tests.factories import EVERY_TYPE_KEYS, counted_queries, make_quiz, make_user
 
 
 def queries_for_pages(client, forms, slug: str) -> dict[str, int]:
@@ -30,11 +13,11 @@ def queries_for_pages(client, forms, slug: str) -> dict[str, int]:
     base = re.search(r"(/attempts/\d+)/", response.location).group(1)
     counts = {}
     for name in ("q/1", "all", "review"):
-        with counted() as statements:
+        with counted_queries() as statements:
             assert client.get(f"{base}/{name}").status_code == 200
         counts[name] = len(statements)
     forms.post(f"{base}/submit", {}, page=f"{base}/review")
-    with counted() as statements:
+    with counted_queries() as statements:
         assert client.get(f"{base}/result").status_code == 200
     counts["result"] = len(statements)
     return counts
@@ -61,13 +44,13 @@ def test_the_dashboard_takes_the_same_queries_for_one_or_four_quizzes(
     make_user(email="cand@example.org")
     auth.sign_in("cand@example.org")
     make_quiz(tmp_path, "first", programme=True)
-    with counted() as one:
+    with counted_queries() as one:
         assert client.get("/").status_code == 200
     for slug in ("second", "third", "fourth"):
         make_quiz(tmp_path, slug)
     forms.post("/quizzes/second/start", {}, page="/quizzes/second")
 
-    with counted() as four:
+    with counted_queries() as four:
         page = client.get("/")
 
     assert page.get_data(as_text=True).count('class="list-group-item"') == 4
@@ -91,7 +74,7 @@ def test_the_staff_attempt_page_takes_the_same_queries_for_2_or_8_questions(
 
     counts = {}
     for size, attempt_id in ids.items():
-        with counted() as statements:
+        with counted_queries() as statements:
             assert client.get(f"/staff/attempts/{attempt_id}").status_code == 200
         counts[size] = len(statements)
 
@@ -113,7 +96,7 @@ def test_the_leaderboard_takes_the_same_queries_for_3_or_30_candidates(
     for size in (3, 30):
         while _ranked(quiz) < size:
             make_finished_attempt(make_user(), quiz, 50, finished_at=finished)
-        with counted() as statements:
+        with counted_queries() as statements:
             assert client.get("/organise/quizzes/board/leaderboard").status_code == 200
         counts[size] = len(statements)
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 import csv
 import io
 import re
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from quizapp.accounts.models import Role, User
 from quizapp.banks.models import ModuleAssessment, Programme, ProgrammeModule, Quiz
@@ -30,7 +29,7 @@ from quizapp.programmes.models import (
     PartnerMember,
     Selection,
 )
-from tests.factories import make_finished_attempt, make_quiz, make_user
+from tests.factories import counted_queries, make_finished_attempt, make_quiz, make_user
 
 SLUG = "scr-programme"
 PARTNERS = f"/organise/programmes/{SLUG}/partners"
@@ -276,25 +275,11 @@ def test_a_partner_account_without_a_company_is_told_so(client, auth, funnel):
     assert client.get(f"/partner/finalists/{funnel.ada.id}").status_code == 404
 
 
-@contextmanager
-def counted():
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-
-
 def test_the_partner_list_takes_the_same_queries_for_one_or_three_finalists(
     client, auth, funnel
 ):
     auth.sign_in("recruiter@acme.example")
-    with counted() as one:
+    with counted_queries() as one:
         page(client, "/partner")
     fay = candidate("Fay Phi", "fay@example.org", funnel.screening, None, (75, 0))
     put_on_lists(funnel.programme, fay, SHORTLIST, FINALISTS)
@@ -303,7 +288,7 @@ def test_the_partner_list_takes_the_same_queries_for_one_or_three_finalists(
         services.set_consent(funnel.programme, user, True)
     db.session.commit()
 
-    with counted() as three:
+    with counted_queries() as three:
         listing = page(client, "/partner")
 
     assert "Fay Phi" in listing
