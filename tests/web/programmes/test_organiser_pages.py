@@ -427,3 +427,26 @@ def test_a_published_finalist_agrees_and_withdraws_on_the_dashboard(
         url, data={"csrf_token": token[1] if token else "", "give": "yes"}
     ).status_code in (400, 404)
     assert db.session.get(Consent, (programme.id, applicants[1].id)) is None
+
+
+def test_every_organiser_route_answers_403_to_a_candidate(app, client, auth, programme):
+    """Walks the URL map, so an organiser route added later is covered too."""
+    make_user(email="cand@example.org")
+    auth.sign_in("cand@example.org")
+    rules = [r for r in app.url_map.iter_rules() if r.rule.startswith("/organise")]
+    assert len(rules) >= 20
+
+    for rule in rules:
+        values = {
+            name: (PROGRAMME if "programmes" in rule.rule else SLUG)
+            if name == "slug"
+            else 1
+            for name in rule.arguments
+        }
+        url = rule.rule
+        for name, value in values.items():
+            url = re.sub(rf"<(?:\w+:)?{name}>", str(value), url)
+        method = "GET" if "GET" in rule.methods else "POST"
+        response = client.open(url, method=method)
+        response.get_data()
+        assert response.status_code == 403, (method, url, response.status_code)
