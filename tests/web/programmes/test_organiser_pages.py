@@ -433,6 +433,8 @@ def test_every_organiser_route_answers_403_to_a_candidate(app, client, auth, pro
     """Walks the URL map, so an organiser route added later is covered too."""
     make_user(email="cand@example.org")
     auth.sign_in("cand@example.org")
+    home = client.get("/").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', home)[1]  # sign-out form
     rules = [r for r in app.url_map.iter_rules() if r.rule.startswith("/organise")]
     assert len(rules) >= 20
 
@@ -447,6 +449,6 @@ def test_every_organiser_route_answers_403_to_a_candidate(app, client, auth, pro
         for name, value in values.items():
             url = re.sub(rf"<(?:\w+:)?{name}>", str(value), url)
         method = "GET" if "GET" in rule.methods else "POST"
-        response = client.open(url, method=method)
+        response = client.open(url, method=method, data={"csrf_token": token})
         response.get_data()
         assert response.status_code == 403, (method, url, response.status_code)
