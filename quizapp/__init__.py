@@ -87,6 +87,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from quizapp.accounts import bp as accounts_bp
+    from quizapp.authoring import bp as authoring_bp
     from quizapp.banks import bp as banks_bp
     from quizapp.delivery import api_bp as delivery_api_bp
     from quizapp.delivery import bp as delivery_bp
@@ -99,6 +100,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(delivery_bp)
     app.register_blueprint(delivery_api_bp)
     app.register_blueprint(programmes_bp)
+    app.register_blueprint(authoring_bp)
 
 
 def _register_templating(app: Flask) -> None:

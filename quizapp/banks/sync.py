@@ -5,6 +5,18 @@ applied in the caller's transaction.
 nothing is written and the problems are returned. Otherwise it syncs and returns a
 :class:`SyncReport`. The caller commits (or rolls back), so a run is all-or-nothing.
 Importing the same files twice changes nothing and says so.
+
+Questions edited in the browser (:mod:`quizapp.authoring`) are not overwritten by an
+import. For a question whose current version has source ``browser``, and which no
+import has yet seen in the files (see :class:`BrowserEdit`):
+
+* the files hold the browser version (it was exported and committed): accepted, no
+  new version, and remembered, so later file changes are ordinary changes again;
+* the files still hold what the browser edit started from: the browser version stays;
+* anything else (the files changed too, or dropped the question): the whole import is
+  refused with a problem naming the question (:func:`browser_conflicts`).
+
+A question created in the browser and not yet in the files is kept, not retired.
 """
 
 from __future__ import annotations
@@ -13,7 +25,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -44,6 +56,7 @@ from quizapp.banks.models import (
 )
 from quizapp.banks.yamlsource import Problem
 from quizapp.core import audit, clock, signals
+from quizapp.core.audit import AuditEvent
 from quizapp.extensions import db
 
 
@@ -161,12 +174,177 @@ def catalogue_from_db() -> Catalogue:
 def import_paths(
     paths: Iterable[str | Path], actor: Any = None
 ) -> tuple[SyncReport | None, list[Problem]]:
-    """Check ``paths`` and, if clean, sync them into the session (not committed)."""
+    """Check ``paths`` and, if clean, sync them into the session (not committed).
+
+    Questions changed both in the files and in the browser are problems too
+    (:func:`browser_conflicts`), so such an import writes nothing.
+    """
     docs = load_paths(paths)
-    problems = check(docs, catalogue_from_db())
+    problems = check(docs, catalogue_from_db()) + browser_conflicts(docs)
     if problems:
-        return None, problems
+        return None, sorted(set(problems))
     return apply(docs, actor), []
+
+
+# --- questions edited in the browser ---------------------------------------------
+
+#: Audit action of a browser save (:mod:`quizapp.authoring`); its details hold the
+#: new ``version`` number and ``base_hash``, the content hash the files held when the
+#: edit started (None for a question created in the browser).
+EDITED = "question.edited"
+#: Audit action of an import that found the files holding a browser ``version``.
+IN_FILES = "question.in_files"
+
+
+@dataclass(frozen=True)
+class BrowserEdit:
+    """A question whose current version was written in the browser."""
+
+    version: QuestionVersion
+    #: What the files held when the browser edit started; None: made in the browser.
+    base_hash: str | None
+    #: An import has since found the files holding this very version.
+    in_files: bool
+    author: str
+    at: datetime | None
+
+    @property
+    def only_in_browser(self) -> bool:
+        """Created in the browser and never seen in the files: not retired."""
+        return not self.in_files and self.base_hash is None
+
+    def describe(self) -> str:
+        when = f" on {self.at:%Y-%m-%d %H:%M} UTC" if self.at else ""
+        return f"version {self.version.number} by {self.author}{when}"
+
+
+def browser_edits(questions: Iterable[Question]) -> dict[int, BrowserEdit]:
+    """``{question id: BrowserEdit}`` for those of ``questions`` whose current version
+    came from the browser, with its audit trail (one query)."""
+    currents = {
+        q.id: v
+        for q in questions
+        if (v := _current(q)) is not None and v.source == "browser"
+    }
+    if not currents:
+        return {}
+    events = db.session.scalars(
+        select(AuditEvent)
+        .where(
+            AuditEvent.target_type == "question",
+            AuditEvent.target_id.in_(currents),
+            AuditEvent.action.in_((EDITED, IN_FILES)),
+        )
+        .order_by(AuditEvent.id)
+    )
+    edited: dict[int, AuditEvent] = {}
+    seen: set[int] = set()
+    for event in events:
+        version = currents[event.target_id]
+        if event.details.get("version") != version.number:
+            continue
+        if event.action == EDITED:
+            edited[event.target_id] = event
+        else:
+            seen.add(event.target_id)
+    out = {}
+    for question_id, version in currents.items():
+        event = edited.get(question_id)
+        if event is not None:
+            base = event.details.get("base_hash")
+            author = event.actor.name if event.actor else "someone"
+            at = event.at
+        else:  # no trail (written by other code): the latest version from the files
+            base = max(
+                (v for v in version.question.versions if v.source == "yaml"),
+                key=lambda v: v.number,
+                default=None,
+            )
+            base, author, at = (base.content_hash if base else None), "someone", None
+        out[question_id] = BrowserEdit(version, base, question_id in seen, author, at)
+    return out
+
+
+def _current(question: Question) -> QuestionVersion | None:
+    """The current version, from the loaded ``versions`` (no query per question)."""
+    return next(
+        (v for v in question.versions if v.id == question.current_version_id), None
+    )
+
+
+def file_digest(doc: BankDoc, model: Any, cache: dict[Path, str]) -> str:
+    """The content hash an import would give ``model`` of ``doc`` (no writes)."""
+    assets = {}
+    for _, text in question_texts(model):
+        for reference in image_paths(text):
+            path = doc.folder.joinpath(*PurePosixPath(reference).parts)
+            if path not in cache:
+                cache[path] = hashlib.sha256(path.read_bytes()).hexdigest()
+            assets[reference] = cache[path]
+    content = canonical_question(doc.header, model)
+    return content_hash({"content": content, "assets": assets})
+
+
+def browser_conflicts(docs: Documents) -> list[Problem]:
+    """Questions the files changed (or dropped) while the browser changed them too.
+
+    Never raises for content: each conflict is a problem at the question's line.
+    """
+    problems: list[Problem] = []
+    cache: dict[Path, str] = {}
+    for doc in docs.banks:
+        bank = db.session.scalar(
+            select(Bank)
+            .where(Bank.slug == doc.header.bank)
+            .options(selectinload(Bank.questions).selectinload(Question.versions))
+        )
+        if bank is None:
+            continue
+        questions = {question.key: question for question in bank.questions}
+        edits = browser_edits(questions.values())
+        if not edits:
+            continue
+        in_file: set[str] = set()
+        for position, model in doc.questions:
+            in_file.add(model.id)
+            question = questions.get(model.id)
+            edit = edits.get(question.id) if question else None
+            if edit is None or edit.in_files:
+                continue
+            try:
+                digest = file_digest(doc, model, cache)
+            except OSError:
+                continue  # a missing image: the checker reports it
+            if digest in (edit.version.content_hash, edit.base_hash):
+                continue
+            problems.append(
+                doc.source.problem(
+                    ("questions", position),
+                    f"{model.id}: changed both in the files and in the browser "
+                    f"({edit.describe()}); {_merge_hint(bank.slug)}",
+                )
+            )
+        for key, question in questions.items():
+            edit = edits.get(question.id)
+            if key in in_file or edit is None or edit.in_files or edit.only_in_browser:
+                continue
+            if question.retired_at is None:
+                problems.append(
+                    doc.source.problem(
+                        ("questions",),
+                        f"{key}: removed from the files but changed in the browser "
+                        f"({edit.describe()}); {_merge_hint(bank.slug)}",
+                    )
+                )
+    return problems
+
+
+def _merge_hint(slug: str) -> str:
+    return (
+        f"export the bank (flask banks export {slug} -o <folder>), merge its "
+        "version of the question into this file and import again, or undo the "
+        "file's change to keep the browser's version"
+    )
 
 
 def apply(docs: Documents, actor: Any = None) -> SyncReport:
@@ -239,6 +417,7 @@ def _sync_bank(doc: BankDoc, blobs: _Blobs, actor: Any) -> BankChanges:
     if is_new:
         db.session.flush()  # its id, for the questions
     existing = {question.key: question for question in bank.questions}
+    edits = browser_edits(existing.values()) if not is_new else {}
     seen: set[str] = set()
     pointers: list[dict[str, int]] = []
     new_versions: list[tuple[Question, QuestionVersion]] = []
@@ -257,7 +436,9 @@ def _sync_bank(doc: BankDoc, blobs: _Blobs, actor: Any) -> BankChanges:
                 bank_id=bank.id, key=model.id, position=position, created_at=now
             )
             db.session.add(question)
-            new_versions.append((question, _version(content, assets, digest, 1, now)))
+            new_versions.append(
+                (question, new_version(content, assets, digest, 1, now))
+            )
             changes.added += 1
             continue
         if question.position != position:
@@ -268,8 +449,16 @@ def _sync_bank(doc: BankDoc, blobs: _Blobs, actor: Any) -> BankChanges:
         current = next(
             (v for v in question.versions if v.id == question.current_version_id), None
         )
+        edit = edits.get(question.id)
         if current is not None and current.content_hash == digest:
+            if edit is not None and not edit.in_files:
+                audit.record(
+                    IN_FILES, "question", question.id, actor, version=current.number
+                )
             changes.unchanged += 1
+            continue
+        if edit is not None and not edit.in_files and digest == edit.base_hash:
+            changes.unchanged += 1  # the files are as the edit found them: keep it
             continue
         same = next((v for v in question.versions if v.content_hash == digest), None)
         if same is not None:
@@ -277,10 +466,13 @@ def _sync_bank(doc: BankDoc, blobs: _Blobs, actor: Any) -> BankChanges:
         else:
             number = max((v.number for v in question.versions), default=0) + 1
             new_versions.append(
-                (question, _version(content, assets, digest, number, now))
+                (question, new_version(content, assets, digest, number, now))
             )
         changes.changed += 1
     for key, question in existing.items():
+        edit = edits.get(question.id)
+        if edit is not None and edit.only_in_browser:
+            continue  # made in the browser, not exported yet: not a removal
         if key not in seen and question.retired_at is None:
             question.retired_at = now
             changes.retired += 1
@@ -307,9 +499,15 @@ def _sync_bank(doc: BankDoc, blobs: _Blobs, actor: Any) -> BankChanges:
     return changes
 
 
-def _version(
-    content: dict[str, Any], assets: dict[str, str], digest: str, number: int, now: Any
+def new_version(
+    content: dict[str, Any],
+    assets: dict[str, str],
+    digest: str,
+    number: int,
+    now: Any,
+    source: str = "yaml",
 ) -> QuestionVersion:
+    """A new, not yet added, version row of canonical ``content``."""
     return QuestionVersion(
         number=number,
         content_hash=digest,
@@ -320,7 +518,7 @@ def _version(
         module=content["module"],
         tags=content["tags"],
         points=content["points"],
-        source="yaml",
+        source=source,
         created_at=now,
     )
 
