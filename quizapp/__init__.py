@@ -93,6 +93,7 @@ def _register_blueprints(app: Flask) -> None:
     from quizapp.delivery import bp as delivery_bp
     from quizapp.home import bp as home_bp
     from quizapp.programmes import bp as programmes_bp
+    from quizapp.statistics import bp as statistics_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(accounts_bp)
@@ -100,6 +101,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(delivery_bp)
     app.register_blueprint(delivery_api_bp)
     app.register_blueprint(programmes_bp)
+    app.register_blueprint(statistics_bp)
     app.register_blueprint(authoring_bp)
 
 

@@ -14,6 +14,14 @@
 // - stacked:   {"label": "...", "categories": ["...", ...],
 //               "series": [{"name": "...", "values": [...]}, ...]}
 //   Horizontal stacked bars, one per category.
+// - scatter:   {"label": "...", "x_label": "...", "y_label": "...",
+//               "x_min": 0, "x_max": 1, "y_min": -0.2, "y_max": 1,
+//               "x_guides": [0.1, 0.9], "y_guides": [0, 0.2],
+//               "points": [{"x": 0.5, "y": 0.31, "label": "...", "short": "3",
+//                           "flagged": false}, ...]}
+//   One dot per point, flagged ones in red (a second legend entry), each with its
+//   "short" text beside it and its "label" in the tooltip; dashed grey lines at the
+//   guide values. Bounds and guides are optional.
 (function () {
   "use strict";
 
@@ -180,7 +188,112 @@
     };
   }
 
-  const BUILDERS = { histogram: histogramConfig, stacked: stackedConfig };
+  const FLAGGED_COLOUR = "#dc3545";
+  const GUIDE_COLOUR = "#6c757d";
+  const POINT_LABEL_COLOUR = "#212529";
+
+  function numbers(list) {
+    return Array.isArray(list) ? list.filter(isNumber) : [];
+  }
+
+  // Guide lines under the dots, and each dot's short label beside it.
+  function scatterPlugin(xGuides, yGuides) {
+    return {
+      id: "quizappScatter",
+      beforeDatasetsDraw(chart) {
+        const area = chart.chartArea;
+        const ctx = chart.ctx;
+        ctx.save();
+        ctx.strokeStyle = GUIDE_COLOUR;
+        ctx.lineWidth = 1;
+        ctx.setLineDash([5, 4]);
+        const line = (x0, y0, x1, y1) => {
+          ctx.beginPath();
+          ctx.moveTo(x0, y0);
+          ctx.lineTo(x1, y1);
+          ctx.stroke();
+        };
+        xGuides.forEach((v) => {
+          const x = chart.scales.x.getPixelForValue(v);
+          if (x >= area.left && x <= area.right) line(x, area.top, x, area.bottom);
+        });
+        yGuides.forEach((v) => {
+          const y = chart.scales.y.getPixelForValue(v);
+          if (y >= area.top && y <= area.bottom) line(area.left, y, area.right, y);
+        });
+        ctx.restore();
+      },
+      afterDatasetsDraw(chart) {
+        const ctx = chart.ctx;
+        ctx.save();
+        ctx.font = "600 11px " + Chart.defaults.font.family;
+        ctx.fillStyle = POINT_LABEL_COLOUR;
+        ctx.textBaseline = "bottom";
+        chart.data.datasets.forEach((dataset, i) => {
+          chart.getDatasetMeta(i).data.forEach((dot, j) => {
+            const text = dataset.data[j].short;
+            if (text) ctx.fillText(text, dot.x + 6, dot.y - 3);
+          });
+        });
+        ctx.restore();
+      },
+    };
+  }
+
+  function scatterConfig(data) {
+    const points = data.points;
+    if (!Array.isArray(points) || !points.every((p) => p && isNumber(p.x) && isNumber(p.y))) {
+      throw new Error("scatter: bad points");
+    }
+    const dataset = (label, list, colour) => ({
+      label: label,
+      data: list.map((p) => ({
+        x: p.x,
+        y: p.y,
+        label: p.label == null ? "" : String(p.label),
+        short: p.short == null ? "" : String(p.short),
+      })),
+      backgroundColor: colour,
+      borderColor: colour,
+      pointRadius: 5,
+      pointHoverRadius: 7,
+    });
+    const datasets = [dataset("Questions", points.filter((p) => !p.flagged), PRIMARY)];
+    const flagged = points.filter((p) => p.flagged);
+    if (flagged.length) datasets.push(dataset("Flagged", flagged, FLAGGED_COLOUR));
+    const bound = (v) => (isNumber(v) ? v : undefined);
+    const axis = (title, min, max) => ({
+      type: "linear",
+      min: bound(min),
+      max: bound(max),
+      title: { display: !!title, text: title || "" },
+    });
+    return {
+      type: "scatter",
+      data: { datasets: datasets },
+      options: {
+        animation: false,
+        responsive: true,
+        maintainAspectRatio: false,
+        plugins: {
+          legend: { position: "bottom" },
+          tooltip: {
+            callbacks: {
+              label: (item) => (item.raw.label ? item.raw.label + ": " : "") +
+                "(" + fmt(item.raw.x) + ", " + fmt(item.raw.y) + ")",
+            },
+          },
+        },
+        scales: {
+          x: axis(data.x_label, data.x_min, data.x_max),
+          y: axis(data.y_label, data.y_min, data.y_max),
+        },
+      },
+      plugins: [scatterPlugin(numbers(data.x_guides), numbers(data.y_guides))],
+    };
+  }
+
+  const BUILDERS = { histogram: histogramConfig, stacked: stackedConfig, scatter: scatterConfig };
 
   async function draw(canvas) {
     const build = BUILDERS[canvas.dataset.chart];
