@@ -8,4 +8,4 @@ bp = Blueprint("delivery", __name__)
 #: The JSON endpoints of the attempt page (autosave, timer, signals).
 api_bp = Blueprint("delivery_api", __name__, url_prefix="/api")
 
-from quizapp.delivery import access, api, staff, views  # noqa: E402, F401  (routes, rules)
+from quizapp.delivery import access, api, regrade_views, staff, views  # noqa: E402, F401  (routes, rules)

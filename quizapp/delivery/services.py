@@ -639,11 +639,7 @@ def finalize_attempt(attempt: Attempt, reason: str, finished_at: datetime) -> bo
     with db.session.no_autoflush:
         score = sum(grade_item(item) for item in items)
         attempt.score = round(score, 6)
-        attempt.passed = (
-            None
-            if quiz.pass_mark is None
-            else (attempt.percent or 0) + 1e-9 >= quiz.pass_mark
-        )
+        attempt.passed = passes(quiz, attempt.score, attempt.max_score)
         attempt.status = FINALIZED
         attempt.finish_reason = reason
         attempt.finished_at = finished_at
@@ -662,21 +658,41 @@ def finalize_attempt(attempt: Attempt, reason: str, finished_at: datetime) -> bo
     return True
 
 
+def score_response(
+    content: dict[str, Any], points: float, response: Any, params: dict[str, Any]
+) -> tuple[float, str | None]:
+    """``(score, grading error)`` of a response to a question version's content
+    with the drawn ``params``: a question whose own answer cannot be computed for
+    these values scores 0 with the reason (finalize and regrade both grade so)."""
+    try:
+        result = grading.grade({**content, "points": points}, response, params)
+    except grading.ExpressionError as exc:
+        return 0.0, str(exc)[:300]
+    return result.score, None
+
+
+def passes(quiz: Quiz, score: float, max_score: float) -> bool | None:
+    """Whether ``score`` out of ``max_score`` reaches the quiz's pass mark (None
+    without one)."""
+    if quiz.pass_mark is None:
+        return None
+    percent = 100 * score / max_score if max_score else 0.0
+    return percent + 1e-9 >= quiz.pass_mark
+
+
 def grade_item(item: AttemptItem) -> float:
     """Grade one item in place and return its score."""
-    content = {**item.version.content, "points": item.points}
-    try:
-        result = grading.grade(content, item.response, item.params)
-    except grading.ExpressionError as exc:
-        item.score = 0.0
-        item.grading_error = str(exc)[:300]
+    item.score, item.grading_error = score_response(
+        item.version.content, item.points, item.response, item.params
+    )
+    if item.grading_error:
         log.warning(
-            "item %s of attempt %s not gradable: %s", item.id, item.attempt_id, exc
+            "item %s of attempt %s not gradable: %s",
+            item.id,
+            item.attempt_id,
+            item.grading_error,
         )
-        return 0.0
-    item.score = result.score
-    item.grading_error = None
-    return result.score
+    return item.score
 
 
 def finalize_expired(now: datetime) -> int:
