@@ -61,7 +61,7 @@ def test_organiser_reads_charts_shortlists_removes_one_and_exports(
     page.set_viewport_size(DESKTOP)
     sign_in(page, "omar@example.org")
 
-    page.get_by_role("link", name="Programmes").click()
+    page.get_by_role("link", name="Programmes", exact=True).click()
     page.get_by_role("link", name="Programme of screen").first.click()
     expect(page.locator("#scores-chart[data-rendered=true]")).to_be_visible()
     expect(page.locator('[data-count="submitted"]')).to_have_text("40")
