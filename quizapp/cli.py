@@ -17,11 +17,13 @@ def register_commands(app: Flask) -> None:
     from quizapp.banks.cli import banks
     from quizapp.delivery.cli import attempts
     from quizapp.demo import demo
+    from quizapp.programmes.cli import leaderboards
 
     app.cli.add_command(users)
     app.cli.add_command(banks)
     app.cli.add_command(attempts)
     app.cli.add_command(demo)
+    app.cli.add_command(leaderboards)
 
 
 def _create_app() -> Flask:

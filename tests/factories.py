@@ -186,6 +186,10 @@ def make_finished_attempt(
         passed=passed,
     )
     db.session.add(attempt)
+    db.session.flush()
+    from quizapp.programmes import standings
+
+    standings.refresh(quiz, [user.id])
     db.session.commit()
     return attempt
 

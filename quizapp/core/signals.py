@@ -13,5 +13,9 @@ _signals = Namespace()
 #: Sent with ``attempt=`` after an attempt is graded (finalize or regrade).
 attempt_finalized = _signals.signal("attempt-finalized")
 
+#: Sent with ``quiz=`` and ``user_ids=`` once a regrade has changed the scores of
+#: those candidates' attempts at the quiz (one signal for the whole regrade).
+attempts_regraded = _signals.signal("attempts-regraded")
+
 #: Sent with ``quiz=`` when an import changed a quiz (its window, time limit...).
 quiz_changed = _signals.signal("quiz-changed")

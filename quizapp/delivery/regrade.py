@@ -12,8 +12,9 @@ and points, by the same pure rule as :func:`services.grade_item`.
   with the attempts locked, refuses with :class:`Conflict` when it differs from the
   dry run that was shown (its :attr:`RegradePlan.digest`), and then re-points the
   items at the current version, stores the new item and attempt scores, writes one
-  ``question.regraded`` audit event and sends ``attempt_finalized`` for every
-  attempt whose score or pass changed. What it returns is the plan it applied.
+  ``question.regraded`` audit event and sends one ``attempts_regraded`` signal
+  naming the candidates whose attempts changed (leaderboards and progress
+  follow). What it returns is the plan it applied.
 
 Rules where a choice had to be made:
 
@@ -44,7 +45,6 @@ import hashlib
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -57,7 +57,7 @@ from quizapp.banks.models import Bank, Programme, Question, QuestionVersion, Qui
 from quizapp.core import audit
 from quizapp.core.audit import AuditEvent
 from quizapp.core.errors import Conflict
-from quizapp.core.signals import attempt_finalized
+from quizapp.core.signals import attempts_regraded
 from quizapp.delivery import services
 from quizapp.delivery.models import FINALIZED, IN_PROGRESS, Attempt, AttemptItem
 from quizapp.extensions import db
@@ -542,8 +542,10 @@ def apply_regrade(
         len(plan.attempts),
         len(plan.changed),
     )
-    for attempt in _load_attempts([a.attempt_id for a in plan.changed]):
-        attempt_finalized.send(attempt, attempt=attempt)
+    if plan.changed:
+        attempts_regraded.send(
+            quiz, quiz=quiz, user_ids=sorted({a.user_id for a in plan.changed})
+        )
     return plan
 
 
@@ -617,13 +619,6 @@ def _expire_loaded(session: Session, plan: RegradePlan) -> None:
             isinstance(obj, Attempt) and obj.id in attempts
         ):
             session.expire(obj)
-
-
-def _load_attempts(ids: list[int]) -> Iterable[Attempt]:
-    for start in range(0, len(ids), CHUNK):
-        yield from db.session.scalars(
-            select(Attempt).where(Attempt.id.in_(ids[start : start + CHUNK]))
-        )
 
 
 # --- the pages' lists -------------------------------------------------------------

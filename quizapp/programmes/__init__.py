@@ -9,5 +9,6 @@ bp = Blueprint("programmes", __name__)
 from quizapp.programmes import (  # noqa: E402, F401  (tables, routes)
     models,
     partners,
+    standings,
     views,
 )

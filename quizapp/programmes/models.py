@@ -182,3 +182,50 @@ class Interest(db.Model):
 
     opening: Mapped[Opening] = relationship()
     marked_by = relationship("User", foreign_keys=[marked_by_id])
+
+
+class Standing(db.Model):
+    """A candidate's counting attempt at a quiz (by the quiz's grading method), kept
+    so a leaderboard reads one indexed table instead of ranking every attempt.
+
+    Derived data only: :mod:`quizapp.programmes.standings` rewrites the rows of a
+    candidate when one of their attempts is finalized or regraded, and a whole
+    quiz's rows when an import changes the quiz (its grading method may change);
+    ``flask leaderboards rebuild`` recomputes everything from the attempts.
+    """
+
+    __tablename__ = "standings"
+
+    quiz_id: Mapped[int] = mapped_column(
+        ForeignKey("quizzes.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    attempt_id: Mapped[int] = mapped_column(
+        ForeignKey("attempts.id", ondelete="CASCADE"), index=True
+    )
+    attempt_number: Mapped[int]
+    #: How many attempts the candidate finished.
+    attempts: Mapped[int]
+    score: Mapped[float]
+    max_score: Mapped[float]
+    #: ``score`` over ``max_score``, 0-100.
+    percent: Mapped[float]
+    seconds_used: Mapped[float]
+    finished_at: Mapped[datetime]
+    passed: Mapped[bool | None]
+    #: The candidate's registration time: the order inside a shared rank.
+    user_created_at: Mapped[datetime]
+
+
+# The leaderboard's order; a page is read straight off this index.
+Index(
+    "ix_standings_rank",
+    Standing.quiz_id,
+    Standing.percent.desc(),
+    Standing.seconds_used,
+    Standing.finished_at,
+    Standing.user_created_at,
+    Standing.user_id,
+)

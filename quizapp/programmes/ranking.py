@@ -22,7 +22,7 @@ change a rank: ranks are computed over everyone first.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 from sqlalchemy import (
@@ -40,7 +40,7 @@ from quizapp.accounts.models import User
 from quizapp.banks.models import Quiz
 from quizapp.delivery.models import FINALIZED, Attempt, IntegritySignal
 from quizapp.extensions import db
-from quizapp.programmes.models import SHORTLIST, Selection
+from quizapp.programmes.models import SHORTLIST, Selection, Standing
 
 PER_PAGE = 50
 MAX_PER_PAGE = 500
@@ -112,63 +112,50 @@ class Page:
         return min(self.total, self.page * self.per_page)
 
 
-def _percent() -> ColumnElement[float]:
-    return func.coalesce(
-        Attempt.score * 100.0 / func.nullif(Attempt.max_score, 0), literal(0.0)
-    )
-
-
-def _pick_order(grading: str) -> list[ColumnElement]:
-    if grading == "latest":
-        return [Attempt.number.desc()]
-    if grading == "first":
-        return [Attempt.number.asc()]
+def _rank_keys() -> list[ColumnElement]:
     return [
-        _percent().desc(),
-        Attempt.seconds_used.asc(),
-        Attempt.finished_at.asc(),
-        Attempt.number.asc(),
+        Standing.percent.desc(),
+        Standing.seconds_used.asc(),
+        Standing.finished_at.asc(),
     ]
 
 
 def ranked(quiz: Quiz):
-    """The subquery of every candidate's counting attempt with its rank: one row
-    per candidate who finished an attempt at ``quiz``."""
-    counted = (
-        select(
-            Attempt.id.label("attempt_id"),
-            Attempt.user_id,
-            Attempt.number.label("attempt_number"),
-            Attempt.score,
-            Attempt.max_score,
-            _percent().label("percent"),
-            Attempt.seconds_used,
-            Attempt.finished_at,
-            Attempt.passed,
-            func.row_number()
-            .over(partition_by=Attempt.user_id, order_by=_pick_order(quiz.grading))
-            .label("pick"),
-            func.count().over(partition_by=Attempt.user_id).label("attempts"),
-        )
-        .where(Attempt.quiz_id == quiz.id, Attempt.status == FINALIZED)
-        .subquery("counted")
-    )
-    keys = [
-        counted.c.percent.desc(),
-        counted.c.seconds_used.asc(),
-        counted.c.finished_at.asc(),
-    ]
+    """The subquery of every candidate's counting attempt at ``quiz`` with its rank,
+    read off :class:`~quizapp.programmes.models.Standing` in the order of its index
+    (so a page is streamed and the scan stops at the page's LIMIT)."""
+    keys = _rank_keys()
     return (
         select(
-            counted,
+            Standing.user_id,
+            Standing.attempt_id,
+            Standing.attempt_number,
+            Standing.attempts,
+            Standing.score,
+            Standing.max_score,
+            Standing.percent,
+            Standing.seconds_used,
+            Standing.finished_at,
+            Standing.passed,
+            Standing.user_created_at,
             func.rank().over(order_by=keys).label("rank"),
-            func.count()
-            .over(partition_by=[c.element for c in keys])
-            .label("rank_size"),
+            # The rows equal to this one on every key (its peers), itself included.
+            func.count().over(order_by=keys, range_=(0, 0)).label("rank_size"),
         )
-        .where(counted.c.pick == 1)
+        .where(Standing.quiz_id == quiz.id)
         .subquery("ranked")
     )
+
+
+def _order(r) -> list[ColumnElement]:
+    """Rank order, then the order inside a shared rank: the index's order."""
+    return [
+        r.c.percent.desc(),
+        r.c.seconds_used.asc(),
+        r.c.finished_at.asc(),
+        r.c.user_created_at.asc(),
+        r.c.user_id.asc(),
+    ]
 
 
 def _query(quiz: Quiz, filters: Filters, programme_id: int | None) -> Select:
@@ -204,12 +191,12 @@ def _query(quiz: Quiz, filters: Filters, programme_id: int | None) -> Select:
             r.c.finished_at,
             r.c.passed,
             selection.label("selection"),
-            User.created_at,
+            r.c.user_created_at,
         )
         .join(User, User.id == r.c.user_id)
         .where(*_conditions(r, filters))
     )
-    return query.order_by(r.c.rank, User.created_at, User.id)
+    return query.order_by(*_order(r))
 
 
 def _conditions(r, filters: Filters) -> list[ColumnElement[bool]]:
@@ -242,15 +229,14 @@ def _with_signals(inner) -> Select:
         .where(IntegritySignal.attempt_id == inner.c.attempt_id)
         .scalar_subquery()
     )
-    return select(inner, signals.label("signals")).order_by(
-        inner.c.rank, inner.c.created_at, inner.c.user_id
-    )
+    return select(inner, signals.label("signals")).order_by(*_order(inner))
+
+
+_ROW_FIELDS = tuple(f.name for f in fields(Row))
 
 
 def _row(mapping) -> Row:
-    values = dict(mapping)
-    values.pop("created_at", None)
-    values.pop("total", None)
+    values = {name: mapping[name] for name in _ROW_FIELDS}
     values["tied"] = bool(values["tied"])
     values["signals"] = values["signals"] or 0
     return Row(**values)
@@ -271,18 +257,22 @@ def leaderboard(
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     page = max(1, page)
     base = _query(quiz, filters, programme_id)
-    inner = (
-        base.add_columns(func.count().over().label("total"))
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-        .subquery("page")
+    inner = base.limit(per_page).offset((page - 1) * per_page).subquery("page")
+    rows = [_row(m) for m in db.session.execute(_with_signals(inner)).mappings()]
+    return Page(rows, _total(quiz, filters, base), page, per_page)
+
+
+def _total(quiz: Quiz, filters: Filters, base: Select) -> int:
+    """Rows matching ``filters``: a count off the index when nothing is filtered."""
+    if not filters.any and filters.user_id is None:
+        return db.session.scalar(
+            select(func.count())
+            .select_from(Standing)
+            .where(Standing.quiz_id == quiz.id)
+        )
+    return db.session.scalar(
+        select(func.count()).select_from(base.order_by(None).subquery())
     )
-    result = db.session.execute(_with_signals(inner)).mappings().all()
-    total = result[0]["total"] if result else 0
-    if not result and page > 1:
-        # Past the last page: say how many there are, so the view can go back.
-        total = db.session.scalar(select(func.count()).select_from(base.subquery()))
-    return Page([_row(m) for m in result], total, page, per_page)
 
 
 def iter_rows(
@@ -374,17 +364,15 @@ def counting_results(
     quiz_ids: list[int], user_ids: list[int]
 ) -> dict[tuple[int, int], Result]:
     """Each candidate's counting attempt on each quiz, by ``(quiz_id, user_id)``
-    (the quiz's own grading method decides which attempt counts). One statement per
-    quiz; callers pass a programme's handful of module quizzes."""
+    (the quiz's own grading method decides which attempt counts), in one
+    statement."""
     out: dict[tuple[int, int], Result] = {}
     if not user_ids or not quiz_ids:
         return out
-    for quiz in db.session.scalars(select(Quiz).where(Quiz.id.in_(quiz_ids))):
-        r = ranked(quiz)
-        for user_id, percent, passed in db.session.execute(
-            select(r.c.user_id, r.c.percent, r.c.passed).where(
-                r.c.user_id.in_(user_ids)
-            )
-        ):
-            out[(quiz.id, user_id)] = Result(float(percent), passed is not False)
+    for quiz_id, user_id, percent, passed in db.session.execute(
+        select(
+            Standing.quiz_id, Standing.user_id, Standing.percent, Standing.passed
+        ).where(Standing.quiz_id.in_(quiz_ids), Standing.user_id.in_(user_ids))
+    ):
+        out[(quiz_id, user_id)] = Result(float(percent), passed is not False)
     return out

@@ -15,7 +15,7 @@ from quizapp.banks.models import Question
 from quizapp.core import clock
 from quizapp.core.audit import AuditEvent
 from quizapp.core.errors import Conflict
-from quizapp.core.signals import attempt_finalized
+from quizapp.core.signals import attempts_regraded
 from quizapp.delivery import regrade, services
 from quizapp.delivery.models import IN_PROGRESS, Attempt, AttemptItem
 from quizapp.extensions import db
@@ -203,19 +203,34 @@ def test_applying_leaves_one_audit_event_with_who_and_what(app, tmp_path, now):
     assert regrade.regrades_of(quiz) == [event]
 
 
-def test_attempt_finalized_is_sent_for_each_changed_attempt(app, tmp_path):
+def test_one_signal_names_the_candidates_whose_attempts_changed(app, tmp_path):
     quiz = make_quiz(tmp_path)
     lyon, paris, _ = (finished(quiz, choice) for choice in (LYON, PARIS, MARSEILLE))
     fix_key(tmp_path, "Lyon")
     received = []
 
-    def listener(sender, attempt, **extra):
-        received.append((attempt.id, attempt.score, attempt.passed))
+    def listener(sender, quiz, user_ids, **extra):
+        received.append((quiz.id, user_ids))
 
-    with attempt_finalized.connected_to(listener):
+    with attempts_regraded.connected_to(listener):
         regrade.apply_regrade(quiz, capital(), None, expected=None)
 
-    assert sorted(received) == [(lyon.id, 4.0, True), (paris.id, 3.0, False)]
+    assert received == [(quiz.id, sorted([lyon.user_id, paris.user_id]))]
+
+
+def test_leaderboards_follow_a_regrade(app, tmp_path):
+    from quizapp.programmes import ranking
+
+    quiz = make_quiz(tmp_path)
+    lyon = finished(quiz, LYON)
+    before = {r.user_id: r.score for r in ranking.leaderboard(quiz).rows}
+    fix_key(tmp_path, "Lyon")
+
+    regrade.apply_regrade(quiz, capital(), None, expected=None)
+    db.session.commit()
+
+    after = {r.user_id: r.score for r in ranking.leaderboard(quiz).rows}
+    assert after[lyon.user_id] == before[lyon.user_id] + 1
 
 
 def test_running_attempts_are_left_on_their_version_until_they_finish(app, tmp_path):
