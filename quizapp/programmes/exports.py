@@ -20,13 +20,27 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-def csv_chunks(records: Iterable[list[Any]], every: int = 500) -> Iterator[str]:
-    """The records as CSV text, every cell through :func:`safe_cell`, yielded
-    ``every`` lines at a time (few, large writes for a streamed response)."""
+def csv_chunks(
+    records: Iterable[list[Any]],
+    every: int = 500,
+    text_columns: tuple[int, ...] | None = None,
+) -> Iterator[str]:
+    """The records as CSV text, yielded ``every`` lines at a time (few, large
+    writes for a streamed response).
+
+    :param text_columns: the positions of the cells people typed (names, schools),
+        which go through :func:`safe_cell`; None: every cell does. Cells the app
+        formats itself (numbers, dates) cannot start a formula."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for n, record in enumerate(records, 1):
-        writer.writerow([safe_cell(value) for value in record])
+        if text_columns is None:
+            record = [safe_cell(value) for value in record]
+        else:
+            record = list(record)
+            for i in text_columns:
+                record[i] = safe_cell(record[i])
+        writer.writerow(record)
         if n % every == 0:
             yield buffer.getvalue()
             buffer.seek(0)

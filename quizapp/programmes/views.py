@@ -321,7 +321,9 @@ def csv_rows(rows: Iterator[ranking.Row]) -> Iterator[str]:
         ]
         for row in rows
     )
-    return csv_chunks(itertools.chain([CSV_HEADER], records))
+    header = csv_chunks([list(CSV_HEADER)])
+    # name, email, discipline, school: what candidates typed.
+    return itertools.chain(header, csv_chunks(records, text_columns=(2, 3, 4, 5)))
 
 
 def streamed(make: Callable[[Session], Iterator[str]]) -> Iterator[str]:
