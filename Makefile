@@ -12,7 +12,7 @@ help:
 	@echo "make run    install, migrate, load demo content, serve on http://$(HOST):$(PORT)"
 	@echo "make test   install test tools and Chromium, run the suite on SQLite and PostgreSQL"
 	@echo "make lint   ruff check and ruff format --check"
-	@echo "make bench  benchmarks (bank check/import on SQLite and PostgreSQL; autosave under load with wrk against a bare INSERT app); writes bench/results.json"
+	@echo "make bench  benchmarks (bank check/import on SQLite and PostgreSQL; autosave under load with wrk against a bare INSERT app; leaderboard page and CSV over 100,000 attempts; item statistics and a regrade over 10,000 attempts of 40 questions); writes bench/results.json"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -27,7 +27,13 @@ from pathlib import Path
 from bench.figures import Context, Figure, add_ratios
 
 #: Name -> module, run in this order.
-MODULES = {"banks": "bench.banks", "autosave": "bench.autosave"}
+MODULES = {
+    "banks": "bench.banks",
+    "autosave": "bench.autosave",
+    "leaderboard": "bench.leaderboard",
+    "regrade": "bench.regrade",
+    "statistics": "bench.statistics",
+}
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
 
