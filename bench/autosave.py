@@ -66,6 +66,7 @@ from sqlalchemy import func, select, text
 from bench import bare_insert, services
 from bench.banks import BenchError, migrate_quietly
 from bench.figures import Context, Figure
+from bench.services import machine_jiffies
 from quizapp import create_app
 from quizapp.accounts import services as accounts
 from quizapp.accounts.models import Role
@@ -541,7 +542,11 @@ def drive(
     env = os.environ | {"BENCH_WRK_PLAN": str(plan), "BENCH_WRK_OUT": str(out)}
     app_pids = [server.process.pid, *_children(server.process.pid)]
     db_pids = postgres_pids()
-    app_before, db_before, machine_before = _cpu(app_pids), _cpu(db_pids), _machine()
+    app_before, db_before, machine_before = (
+        _cpu(app_pids),
+        _cpu(db_pids),
+        machine_jiffies(),
+    )
     client_before = _children_cpu()
     # wrk from Debian, fixed arguments.
     done = subprocess.run(  # noqa: S603
@@ -554,7 +559,11 @@ def drive(
     )
     client_cpu = _children_cpu() - client_before
     db_pids = sorted(set(db_pids) | set(postgres_pids()))
-    app_after, db_after, machine_after = _cpu(app_pids), _cpu(db_pids), _machine()
+    app_after, db_after, machine_after = (
+        _cpu(app_pids),
+        _cpu(db_pids),
+        machine_jiffies(),
+    )
     if done.returncode != 0 or not out.exists():
         raise BenchError(f"wrk failed:\n{done.stdout}\n{done.stderr}")
     result = json.loads(out.read_text(encoding="utf-8"))
@@ -588,9 +597,9 @@ def wait_until_quiet(limit: float) -> float:
     deadline = time.monotonic() + limit
     said = False
     while True:
-        before = _machine()
+        before = machine_jiffies()
         time.sleep(QUIET_SAMPLE)
-        after = _machine()
+        after = machine_jiffies()
         busy = (after[0] - before[0]) / max(1e-9, after[1] - before[1])
         if busy <= QUIET_BUSY or time.monotonic() >= deadline:
             return busy
@@ -645,14 +654,6 @@ def _delta(before: dict[int, float], after: dict[int, float]) -> float:
     """CPU spent between two samples by the processes in ``after`` (a process that
     started in between counts in full; one that ended is lost)."""
     return sum(value - before.get(pid, 0.0) for pid, value in after.items())
-
-
-def _machine() -> tuple[int, int]:
-    """(busy, total) jiffies of all CPUs since boot, from /proc/stat."""
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
-    idle = values[3] + values[4]  # idle + iowait
-    total = sum(values[:8])  # guest time is already counted in user
-    return total - idle, total
 
 
 def _children_cpu() -> float:

@@ -77,6 +77,7 @@ from sqlalchemy import event, insert, select, text
 from bench import services
 from bench.banks import migrate_quietly, sqlite_database
 from bench.figures import Context, Figure
+from bench.services import machine_jiffies
 from quizapp import create_app
 from quizapp.accounts import services as accounts
 from quizapp.accounts.models import DISCIPLINES, Role, User, UserRole
@@ -471,23 +472,14 @@ def _expect(condition: Any, problem: str) -> None:
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def _machine() -> tuple[int, int]:
-    """(busy, total) jiffies of all CPUs since boot, from /proc/stat."""
-    first = Path("/proc/stat").read_text().split("\n", 1)[0]
-    values = [int(v) for v in first.split()[1:]]
-    idle = values[3] + values[4]  # idle + iowait
-    total = sum(values[:8])  # guest time is already counted in user
-    return total - idle, total
-
-
 def wait_until_quiet(limit: float) -> float:
     """Wait up to ``limit`` s for the machine to be mostly idle; the busy share of
     the last sample."""
     deadline = time.monotonic() + limit
     while True:
-        before = _machine()
+        before = machine_jiffies()
         time.sleep(QUIET_SAMPLE)
-        after = _machine()
+        after = machine_jiffies()
         busy = (after[0] - before[0]) / max(1, after[1] - before[1])
         if busy <= QUIET_BUSY or time.monotonic() >= deadline:
             return busy
@@ -526,13 +518,13 @@ class Meter:
         return seconds
 
     def start(self) -> None:
-        self._before = (_machine(), self._ours())
+        self._before = (machine_jiffies(), self._ours())
 
     def stop(self) -> None:
         if self._before is None:
             return
         (busy0, total0), ours0 = self._before
-        busy1, total1 = _machine()
+        busy1, total1 = machine_jiffies()
         ours = (self._ours() - ours0) * TICKS
         total = max(1, total1 - total0)
         self.shares.append(100 * max(0.0, busy1 - busy0 - ours) / total)

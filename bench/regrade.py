@@ -64,6 +64,7 @@ from sqlalchemy import func, insert, select, text, update
 from bench import services
 from bench.banks import migrate_quietly, sqlite_database
 from bench.figures import Context, Figure
+from bench.services import machine_jiffies
 from quizapp import create_app
 from quizapp.accounts import services as accounts
 from quizapp.accounts.models import Role, User
@@ -323,23 +324,14 @@ def _expect(condition: Any, problem: str) -> None:
 # --- the machine ------------------------------------------------------------------
 
 
-def _machine() -> tuple[int, int]:
-    """(busy, total) jiffies of all CPUs since boot, from /proc/stat."""
-    first = Path("/proc/stat").read_text().split("\n", 1)[0]
-    values = [int(v) for v in first.split()[1:]]
-    idle = values[3] + values[4]  # idle + iowait
-    total = sum(values[:8])  # guest time is already counted in user
-    return total - idle, total
-
-
 def wait_until_quiet(limit: float) -> float:
     """Wait up to ``limit`` s for the machine to be mostly idle; the busy share of
     the last sample."""
     deadline = time.monotonic() + limit
     while True:
-        before = _machine()
+        before = machine_jiffies()
         time.sleep(QUIET_SAMPLE if limit else 0.2)
-        after = _machine()
+        after = machine_jiffies()
         busy = (after[0] - before[0]) / max(1, after[1] - before[1])
         if busy <= QUIET_BUSY or time.monotonic() >= deadline:
             return busy
@@ -367,7 +359,7 @@ class Meter:
 
     def __init__(self, pids: list[int]) -> None:
         self.pids = pids
-        self.start = (_machine(), self._ours())
+        self.start = (machine_jiffies(), self._ours())
 
     def _ours(self) -> float:
         usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -381,7 +373,7 @@ class Meter:
 
     def share(self) -> float:
         (busy0, total0), ours0 = self.start
-        busy1, total1 = _machine()
+        busy1, total1 = machine_jiffies()
         ours = (self._ours() - ours0) * TICKS
         return 100 * max(0.0, busy1 - busy0 - ours) / max(1, total1 - total0)
 

@@ -128,3 +128,12 @@ def throwaway_database(admin_url: str, label: str) -> Iterator[str]:
                 )
     finally:
         admin.dispose()
+
+
+def machine_jiffies() -> tuple[int, int]:
+    """(busy, total) jiffies of all CPUs since boot, from /proc/stat."""
+    first = Path("/proc/stat").read_text().split("\n", 1)[0]
+    values = [int(v) for v in first.split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    total = sum(values[:8])  # guest time is already counted in user
+    return total - idle, total
