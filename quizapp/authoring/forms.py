@@ -220,7 +220,9 @@ class QuestionForm(FlaskForm):
         return data
 
     def type_data(self) -> dict[str, Any]:
-        raise NotImplementedError
+        """The fields of the question's own type; every type's form defines it
+        (this base form is never used on its own)."""
+        raise NotImplementedError(f"{type(self).__name__} must define type_data")
 
     def _filled(self, name: str) -> list[tuple[int, Form]]:
         """``(row number, row form)`` of the rows of list ``name`` with content."""
