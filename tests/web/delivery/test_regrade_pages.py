@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import threading
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,6 +20,7 @@ from quizapp.delivery.models import Attempt
 from quizapp.extensions import db
 from tests.conftest import CSRF_INPUT
 from tests.factories import EVERY_TYPE_BANK, make_quiz, make_user, right_answers
+from tests.web.delivery.test_races import in_parallel
 
 INDEX = "/staff/quizzes/every-type-quiz/regrade"
 DIGEST_INPUT = re.compile(r'name="digest"[^>]*value="([0-9a-f]{64})"')
@@ -283,34 +282,6 @@ def test_a_candidate_sees_the_regraded_score_on_their_result(
 
 
 # --- races -----------------------------------------------------------------------
-
-
-def in_parallel(app, works: list[Callable[[], object]]) -> list[object]:
-    """Run each of ``works`` at once in its own thread, as a POST request would
-    (its own request context and session); each commits. What each returned, or
-    the exception it raised."""
-    barrier = threading.Barrier(len(works))
-    results: list[object] = [None] * len(works)
-
-    def run(index: int) -> None:
-        with app.test_request_context(method="POST"):
-            try:
-                barrier.wait()
-                results[index] = works[index]()
-                db.session.commit()
-            except Exception as exc:  # the test asserts on what was raised
-                db.session.rollback()
-                results[index] = exc
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(works))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    db.session.rollback()
-    return results
 
 
 def test_parallel_applies_regrade_once(app, quiz, capital):
