@@ -38,3 +38,22 @@ def frozen(at: datetime) -> Iterator[Callable[[datetime], None]]:
         yield move_to
     finally:
         _source = previous
+
+
+def _zone():
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app
+
+    return ZoneInfo(current_app.config["QUIZAPP_TIMEZONE"])
+
+
+def to_local(moment: datetime | None) -> datetime | None:
+    """An aware UTC time as the naive wall-clock time of the configured zone (what a
+    ``datetime-local`` form field shows)."""
+    return moment.astimezone(_zone()).replace(tzinfo=None) if moment else None
+
+
+def from_local(local: datetime | None) -> datetime | None:
+    """A naive wall-clock time of the configured zone (from a form) in UTC."""
+    return local.replace(tzinfo=_zone()).astimezone(UTC) if local else None

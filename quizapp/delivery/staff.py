@@ -3,10 +3,7 @@ attempt in full (answers, history, signals), and the candidates' accommodations.
 
 from __future__ import annotations
 
-from datetime import UTC
-from zoneinfo import ZoneInfo
-
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -122,10 +119,7 @@ def _grant(form: AccommodationForm, quiz, programmes: list[Programme]) -> None:
     user = accounts.find_by_email(form.email.data)
     if user is None or not user.has_role(Role.candidate):
         raise DomainError("No candidate has this e-mail address.", field="email")
-    closes_at = None
-    if form.closes_at.data:
-        zone = ZoneInfo(current_app.config["QUIZAPP_TIMEZONE"])
-        closes_at = form.closes_at.data.replace(tzinfo=zone).astimezone(UTC)
+    closes_at = clock.from_local(form.closes_at.data)
     programme = next(
         (p for p in programmes if form.scope.data == f"programme-{p.id}"), None
     )

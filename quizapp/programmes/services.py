@@ -491,22 +491,28 @@ def set_published(programme: Programme, stage: str, published: bool, actor: Any)
     )
 
 
-def history(programme: Programme, stage: str, limit: int = 200):
-    """Audit events of one list, newest first."""
+def _events(target_type: str, target_id: int, prefix: str, limit: int):
+    """Audit events about one object whose action starts with ``prefix``, newest
+    first."""
     from quizapp.core.audit import AuditEvent
 
     return list(
         db.session.scalars(
             select(AuditEvent)
             .where(
-                AuditEvent.target_type == "programme",
-                AuditEvent.target_id == programme.id,
-                AuditEvent.action.startswith(f"{stage}."),
+                AuditEvent.target_type == target_type,
+                AuditEvent.target_id == target_id,
+                AuditEvent.action.startswith(prefix),
             )
             .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
             .limit(limit)
         )
     )
+
+
+def history(programme: Programme, stage: str, limit: int = 200):
+    """Audit events of one list, newest first."""
+    return _events("programme", programme.id, f"{stage}.", limit)
 
 
 def set_weights(
@@ -712,3 +718,12 @@ def revert_window(quiz: Quiz, actor: Any) -> None:
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
+
+
+#: The window page's buttons.
+WINDOW_ACTIONS = {"open": open_now, "close": close_now, "revert": revert_window}
+
+
+def window_history(quiz: Quiz, limit: int = 50):
+    """Changes of the quiz's window made from the browser, newest first."""
+    return _events("quiz", quiz.id, "quiz.window", limit)

@@ -7,12 +7,10 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator
 from datetime import UTC
-from zoneinfo import ZoneInfo
 
 from flask import (
     Response,
     abort,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -592,18 +590,6 @@ def finalists(slug: str):
 # -- Quiz windows -------------------------------------------------------------------
 
 
-def _zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["QUIZAPP_TIMEZONE"])
-
-
-def _local(moment):
-    return moment.astimezone(_zone()).replace(tzinfo=None) if moment else None
-
-
-def _utc(local):
-    return local.replace(tzinfo=_zone()).astimezone(UTC) if local else None
-
-
 @bp.route("/organise/quizzes/<slug>/window", methods=["GET", "POST"])
 @role_required(*ORGANISERS)
 def window(slug: str):
@@ -611,15 +597,18 @@ def window(slug: str):
     quiz = quiz_or_404(slug)
     form = WindowForm(
         prefix="window",
-        data={"opens_at": _local(quiz.opens_at), "closes_at": _local(quiz.closes_at)},
+        data={
+            "opens_at": clock.to_local(quiz.opens_at),
+            "closes_at": clock.to_local(quiz.closes_at),
+        },
     )
     action = WindowActionForm(prefix="quick")
     if request.form.get("form") == "window" and form.validate_on_submit():
         try:
             services.set_window(
                 quiz,
-                _utc(form.opens_at.data),
-                _utc(form.closes_at.data),
+                clock.from_local(form.opens_at.data),
+                clock.from_local(form.closes_at.data),
                 current_user,
                 form.reason.data,
             )
@@ -630,11 +619,7 @@ def window(slug: str):
             flash("Window saved; attempts in progress follow it.", "success")
             return redirect(url_for(".window", slug=slug))
     elif request.form.get("form") == "quick" and action.validate_on_submit():
-        {
-            "open": services.open_now,
-            "close": services.close_now,
-            "revert": services.revert_window,
-        }[action.action.data](quiz, current_user)
+        services.WINDOW_ACTIONS[action.action.data](quiz, current_user)
         db.session.commit()
         flash("Window saved; attempts in progress follow it.", "success")
         return redirect(url_for(".window", slug=slug))
@@ -644,8 +629,6 @@ def window(slug: str):
     ):
         abort(400)
     running, latest = services.running_attempts(quiz)
-    from quizapp.core.audit import events_for
-
     return render_template(
         "programmes/window.html",
         quiz=quiz,
@@ -654,9 +637,7 @@ def window(slug: str):
         running=running,
         latest=latest,
         now=clock.now(),
-        events=[
-            e for e in events_for("quiz", quiz.id) if e.action.startswith("quiz.window")
-        ],
+        events=services.window_history(quiz),
     ), form_status(form)
 
 
