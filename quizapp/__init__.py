@@ -89,6 +89,7 @@ def _register_blueprints(app: Flask) -> None:
     from quizapp.accounts import bp as accounts_bp
     from quizapp.authoring import bp as authoring_bp
     from quizapp.banks import bp as banks_bp
+    from quizapp.bootcamp import bp as bootcamp_bp
     from quizapp.delivery import api_bp as delivery_api_bp
     from quizapp.delivery import bp as delivery_bp
     from quizapp.home import bp as home_bp
@@ -103,6 +104,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(programmes_bp)
     app.register_blueprint(statistics_bp)
     app.register_blueprint(authoring_bp)
+    app.register_blueprint(bootcamp_bp)
 
 
 def _register_templating(app: Flask) -> None:

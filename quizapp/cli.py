@@ -15,6 +15,7 @@ def register_commands(app: Flask) -> None:
     """Attach every feature's command group to ``app.cli``."""
     from quizapp.accounts.cli import users
     from quizapp.banks.cli import banks
+    from quizapp.bootcamp.cli import progress_group
     from quizapp.delivery.cli import attempts
     from quizapp.demo import demo
     from quizapp.programmes.cli import leaderboards
@@ -24,6 +25,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(attempts)
     app.cli.add_command(demo)
     app.cli.add_command(leaderboards)
+    app.cli.add_command(progress_group)
 
 
 def _create_app() -> Flask:

@@ -149,7 +149,8 @@ def make_finished_attempt(
     max_score: float = 10.0,
     passed: bool | None = None,
 ):
-    """A finalized attempt with the given result and no items (ranking tests).
+    """A finalized attempt with the given result and no items (ranking and progress
+    tests), announced as finalizing does.
 
     ``passed`` defaults to the quiz's pass mark applied to ``percent``.
     """
@@ -187,9 +188,10 @@ def make_finished_attempt(
     )
     db.session.add(attempt)
     db.session.flush()
-    from quizapp.programmes import standings
+    from quizapp.core.signals import attempt_finalized
 
-    standings.refresh(quiz, [user.id])
+    # What finalizing sends: the standings and the bootcamp progress follow.
+    attempt_finalized.send(attempt, attempt=attempt)
     db.session.commit()
     return attempt
 

@@ -243,6 +243,8 @@ class Programme(db.Model):
     weight_project: Mapped[float] = mapped_column(default=40.0)
     shortlist_published_at: Mapped[datetime | None]
     finalists_published_at: Mapped[datetime | None]
+    #: When the judges' project scores were shown to participants.
+    projects_published_at: Mapped[datetime | None]
 
     screening_quiz: Mapped[Quiz | None] = relationship()
     modules: Mapped[list[ProgrammeModule]] = relationship(

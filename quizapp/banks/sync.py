@@ -610,6 +610,7 @@ def _sync_programme(doc: ProgrammeDoc, actor: Any) -> str:
     )
     if state != "unchanged":
         _sync_modules(programme, model.modules, quizzes)
+        signals.programme_changed.send(programme, programme=programme)
     return state
 
 

@@ -19,3 +19,7 @@ attempts_regraded = _signals.signal("attempts-regraded")
 
 #: Sent with ``quiz=`` when an import changed a quiz (its window, time limit...).
 quiz_changed = _signals.signal("quiz-changed")
+
+#: Sent with ``programme=`` when an import added or changed a programme (its
+#: modules or their assessments may have changed).
+programme_changed = _signals.signal("programme-changed")

@@ -1,0 +1,12 @@
+"""The bootcamp after the shortlist: each participant's progress through the
+modules, the judges' rubric scores of the mini-projects, and verifiable
+certificates for those who complete."""
+
+from flask import Blueprint
+
+bp = Blueprint("bootcamp", __name__)
+
+from quizapp.bootcamp import (  # noqa: E402, F401  (tables, signal receivers, routes)
+    models,
+    progress,
+)

@@ -1,0 +1,90 @@
+"""A small bootcamp for tests: two module quizzes, a programme whose modules are
+"Module bc-m1", "Module bc-m2" and a judged "Project" (rubric: Framing 10,
+Method 20), and a cohort of three shortlisted participants."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+
+from quizapp.accounts.models import User
+from quizapp.banks import sync
+from quizapp.banks.models import Programme, ProgrammeModule, Quiz
+from quizapp.extensions import db
+from quizapp.programmes.models import BY_HAND, SELECTED, SHORTLIST, Selection
+from tests.factories import EVERY_TYPE_BANK, make_finished_attempt, make_quiz, make_user
+
+PROGRAMME = "bc"
+WHEN = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+
+PROGRAMME_YAML = """\
+programme: bc
+title: Bootcamp for tests
+screening_quiz: bc-scr
+shortlist_size: 10
+finalist_count: 5
+modules:
+  - slug: module-one
+    title: Module one
+    assessments: [bc-m1]
+  - slug: module-two
+    title: Module two
+    assessments: [bc-m2]
+  - slug: project
+    title: Project
+    project: true
+    rubric:
+      - {criterion: Framing, points: 10, description: "A clear question."}
+      - {criterion: Method, points: 20}
+"""
+
+
+@dataclass
+class Bootcamp:
+    programme: Programme
+    screening: Quiz
+    m1: Quiz
+    m2: Quiz
+    participants: list[User]
+
+    @property
+    def project(self) -> ProgrammeModule:
+        return next(m for m in self.programme.modules if m.is_project)
+
+    def pass_modules(self, user: User, percent: float = 80.0) -> None:
+        """Finished, passing attempts at both module quizzes (pass mark 50%)."""
+        for quiz in (self.m1, self.m2):
+            make_finished_attempt(user, quiz, percent, finished_at=WHEN)
+
+
+def make_bootcamp(folder: Path, participants: int = 3) -> Bootcamp:
+    m1 = make_quiz(folder, "bc-m1", time_limit=None, attempts=0)
+    m2 = make_quiz(folder, "bc-m2", time_limit=None, attempts=0)
+    screening = make_quiz(folder, "bc-scr")
+    content = folder / "content-bc-programme" / "programmes"
+    content.mkdir(parents=True)
+    (content / "bc.yaml").write_text(PROGRAMME_YAML)
+    _report, problems = sync.import_paths([EVERY_TYPE_BANK, content.parent])
+    assert not problems, [str(p) for p in problems]
+    db.session.commit()
+    programme = db.session.scalar(select(Programme).where(Programme.slug == PROGRAMME))
+    users = []
+    for n in range(participants):
+        user = make_user(name=f"Participant {n + 1}", email=f"p{n + 1}@example.org")
+        make_finished_attempt(user, screening, 90 - n, finished_at=WHEN)
+        db.session.add(
+            Selection(
+                programme_id=programme.id,
+                stage=SHORTLIST,
+                user_id=user.id,
+                status=SELECTED,
+                source=BY_HAND,
+                reason="test cohort",
+            )
+        )
+        users.append(user)
+    db.session.commit()
+    return Bootcamp(programme, screening, m1, m2, users)
