@@ -1,6 +1,7 @@
 """A small bootcamp for tests: two module quizzes, a programme whose modules are
 "Module bc-m1", "Module bc-m2" and a judged "Project" (rubric: Framing 10,
-Method 20), and a cohort of three shortlisted participants."""
+Method 20), and a cohort of three shortlisted participants (the shortlist
+published)."""
 
 from __future__ import annotations
 
@@ -86,5 +87,6 @@ def make_bootcamp(folder: Path, participants: int = 3) -> Bootcamp:
             )
         )
         users.append(user)
+    programme.shortlist_published_at = WHEN
     db.session.commit()
     return Bootcamp(programme, screening, m1, m2, users)

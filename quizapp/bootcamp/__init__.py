@@ -7,6 +7,9 @@ from flask import Blueprint
 bp = Blueprint("bootcamp", __name__)
 
 from quizapp.bootcamp import (  # noqa: E402, F401  (tables, signal receivers, routes)
+    certificate_views,
+    judging_views,
     models,
     progress,
+    views,
 )

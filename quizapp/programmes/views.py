@@ -164,27 +164,13 @@ def _score_chart(programme: Programme) -> dict:
 
 
 def _module_chart(programme: Programme) -> dict:
-    """Per module: how many of the cohort completed it (every assessment passed),
-    have begun it, or have not started."""
+    """Per module: how many of the cohort completed it, are in progress, or have
+    not started (the bootcamp's progress rules, docs/bootcamp.md)."""
+    # Imported here: the bootcamp builds on this package, not the other way round.
+    from quizapp.bootcamp.cohort import completion_counts
+
     cohort = services.cohort_ids(programme)
-    quiz_ids = services.assessment_ids(programme)
-    results = ranking.counting_results(quiz_ids, cohort)
-    categories, done, begun, untouched = [], [], [], []
-    for module in programme.modules:
-        ids = [a.quiz_id for a in module.assessments]
-        if not ids:
-            continue
-        categories.append(module.title)
-        complete = started = 0
-        for user_id in cohort:
-            taken = [results.get((quiz_id, user_id)) for quiz_id in ids]
-            if all(r is not None and r.passed for r in taken):
-                complete += 1
-            elif any(r is not None for r in taken):
-                started += 1
-        done.append(complete)
-        begun.append(started)
-        untouched.append(len(cohort) - complete - started)
+    categories, done, begun, untouched = completion_counts(programme, cohort)
     return {
         "label": "Module completion",
         "cohort": len(cohort),
