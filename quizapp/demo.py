@@ -2,7 +2,8 @@
 
 Safe to run again: what exists is kept, the sample banks are re-imported (which
 changes nothing unless the files changed), the demo programme's partner company is
-added once, and the accounts are printed each time.
+added once, the demo bootcamp (:mod:`quizapp.demo_bootcamp`) is made once, from the
+first run with screening attempts, and the accounts are printed each time.
 Refused in production, because the demo passwords are public.
 """
 
@@ -19,8 +20,10 @@ from quizapp.accounts import services
 from quizapp.accounts.models import Role
 from quizapp.banks import sync
 from quizapp.banks.models import Programme
+from quizapp.core.errors import DomainError
 from quizapp.demo_applicants import PASSWORD as APPLICANT_PASSWORD
 from quizapp.demo_applicants import load_applicants
+from quizapp.demo_bootcamp import Bootcamp, load_bootcamp
 from quizapp.extensions import db
 from quizapp.programmes import partners
 from quizapp.programmes.models import Company, PartnerMember
@@ -39,6 +42,12 @@ DEMO_ACCOUNTS = (
         "Ines Instructor",
         [Role.instructor],
         "demo-instructor-2026",
+    ),
+    (
+        "judge@demo.example",
+        "Jonah Judge",
+        [Role.instructor],
+        "demo-judge-2026",
     ),
     (
         "partner@demo.example",
@@ -109,6 +118,18 @@ def load_demo_company() -> str | None:
     return company.name
 
 
+def bootcamp_line(bootcamp: Bootcamp) -> str:
+    """The one line ``flask demo`` prints about the demo bootcamp."""
+    verify = f"; try /verify/{bootcamp.example_code}" if bootcamp.example_code else ""
+    kept = "" if bootcamp.created else " (kept)"
+    return (
+        f"Bootcamp of {DEMO_PROGRAMME}{kept}: {bootcamp.participants} participants, "
+        f"{bootcamp.completed} completed every module, "
+        f"{bootcamp.certificates} certificates, {bootcamp.reviews} project reviews"
+        f"{verify}"
+    )
+
+
 def sample_content_path() -> Path:
     """``question_banks/`` at the top of the source tree."""
     return Path(current_app.root_path).parent / "question_banks"
@@ -148,6 +169,14 @@ def demo(banks_path: Path | None, applicant_count: int) -> None:
         )
     company = load_demo_company()
     applicants = load_applicants(DEMO_PROGRAMME, applicant_count)
+    bootcamp, skipped = None, None
+    try:
+        # Only the bootcamp is undone if a service refuses (say, screening
+        # attempts still running); the accounts and applicants are kept.
+        with db.session.begin_nested():
+            bootcamp = load_bootcamp(DEMO_PROGRAMME)
+    except DomainError as error:
+        skipped = str(error)
     db.session.commit()
     for line in report.lines():
         click.echo(line)
@@ -158,6 +187,10 @@ def demo(banks_path: Path | None, applicant_count: int) -> None:
             f"{applicants} demo applicants took the screening quiz "
             f"(applicant-001@demo.example ..., password: {APPLICANT_PASSWORD})"
         )
+    if bootcamp:
+        click.echo(bootcamp_line(bootcamp))
+    elif skipped:
+        click.echo(f"Bootcamp of {DEMO_PROGRAMME} not made: {skipped}")
     click.echo("Demo accounts (sign in at the address gunicorn prints):")
     for email, password, created in rows:
         note = "created" if created else "exists"

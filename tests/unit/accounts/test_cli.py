@@ -107,8 +107,8 @@ def test_demo_creates_one_account_per_role_once(runner):
 
     assert first.exit_code == 0
     assert second.exit_code == 0
-    assert first.output.count("(created)") == 5
-    assert second.output.count("(exists)") == 5
+    assert first.output.count("(created)") == 6
+    assert second.output.count("(exists)") == 6
     roles = {r for u in users() for r in u.role_names}
     assert roles == {r.value for r in Role}
     assert "3 demo applicants took the screening quiz" in first.output
@@ -118,16 +118,144 @@ def test_demo_creates_one_account_per_role_once(runner):
 def test_demo_applicants_have_graded_screening_attempts(runner):
     from sqlalchemy import select
 
+    from quizapp.banks.models import Quiz
     from quizapp.delivery.models import FINALIZED, Attempt
     from quizapp.extensions import db
     from quizapp.programmes import ranking
 
     assert runner.invoke(args=["demo", "--applicants", "4"]).exit_code == 0
 
-    attempts = db.session.scalars(select(Attempt)).all()
+    attempts = db.session.scalars(
+        select(Attempt).join(Attempt.quiz).where(Quiz.slug == "dtt-screening")
+    ).all()
     assert len(attempts) == 4
     assert all(a.status == FINALIZED and len(a.items) == 24 for a in attempts)
     assert ranking.leaderboard(attempts[0].quiz).total == 4
+
+
+def _demo_programme():
+    from quizapp.banks.models import Programme
+
+    return db.session.scalar(db.select(Programme).where(Programme.slug == "dtt-demo"))
+
+
+def _bootcamp_counts() -> dict[str, int]:
+    from quizapp.bootcamp.models import Certificate, ModuleProgress, ProjectReview
+    from quizapp.delivery.models import Attempt
+    from quizapp.programmes.models import Selection
+
+    return {
+        model.__name__: db.session.scalar(db.select(db.func.count()).select_from(model))
+        for model in (
+            Selection,
+            Attempt,
+            ModuleProgress,
+            ProjectReview,
+            Certificate,
+            AuditEvent,
+        )
+    }
+
+
+def test_demo_plays_a_bootcamp_with_progress_reviews_and_certificates(runner, client):
+    from quizapp.bootcamp import progress
+    from quizapp.bootcamp.models import (
+        COMPLETED,
+        IN_PROGRESS,
+        NOT_STARTED,
+        Certificate,
+        ProjectReview,
+    )
+    from quizapp.programmes import services
+
+    result = runner.invoke(args=["demo", "--applicants", "30"])
+
+    assert result.exit_code == 0, result.output
+    programme = _demo_programme()
+    cohort = services.cohort_ids(programme)
+    # The top 24 of the screening, and the demo candidate by hand.
+    assert len(cohort) == 25
+    assert programme.shortlist_published_at is not None
+    assert programme.projects_published_at is None  # the organiser publishes
+    standings = progress.of_participants(programme, cohort)
+    states = {m.status for s in standings.values() for m in s.modules}
+    assert states == {COMPLETED, IN_PROGRESS, NOT_STARTED}
+    completed = [u for u, s in standings.items() if s.is_complete]
+    assert completed
+    assert any(
+        a.attempts > 1 and a.passed
+        for s in standings.values()
+        for m in s.modules
+        for a in m.assessments
+    ), "someone passed a check after failing it"
+    reviews = db.session.scalars(db.select(ProjectReview)).all()
+    assert {r.participant_id for r in reviews} == set(completed)
+    assert {r.judge.email for r in reviews} == {
+        "instructor@demo.example",
+        "judge@demo.example",
+    }
+    chen = db.session.scalar(
+        db.select(User).where(User.email == "candidate@demo.example")
+    )
+    mine = standings[chen.id]
+    assert [m.status for m in mine.modules] == [COMPLETED] + [NOT_STARTED] * 3
+    assert mine.next_assessment.slug == "m2-check"
+    certificates = db.session.scalars(db.select(Certificate)).all()
+    assert {c.user_id for c in certificates} == set(completed)
+    assert all(c.is_valid for c in certificates)
+    line = next(x for x in result.output.splitlines() if x.startswith("Bootcamp"))
+    assert line.startswith(
+        f"Bootcamp of dtt-demo: 25 participants, {len(completed)} completed every "
+        f"module, {len(certificates)} certificates, {len(reviews)} project reviews; "
+        "try /verify/QZ-"
+    )
+    page = client.get(line.rsplit(" ", 1)[1])
+    assert page.status_code == 200
+    shown = next(c for c in certificates if c.code in line)
+    assert shown.recipient_name in page.get_data(as_text=True)
+
+
+def test_a_second_demo_run_keeps_the_bootcamp_as_it_is(runner):
+    first = runner.invoke(args=["demo", "--applicants", "8"])
+    before = _bootcamp_counts()
+    second = runner.invoke(args=["demo", "--applicants", "8"])
+
+    assert first.exit_code == 0, first.output
+    assert second.exit_code == 0, second.output
+    assert _bootcamp_counts() == before
+    assert before["Selection"] > 0
+    assert "Bootcamp of dtt-demo (kept): 9 participants" in second.output
+
+
+def test_demo_without_applicants_makes_no_bootcamp(runner):
+    result = runner.invoke(args=["demo", "--applicants", "0"])
+
+    assert result.exit_code == 0, result.output
+    assert "Bootcamp" not in result.output
+    assert _bootcamp_counts()["Selection"] == 0
+    assert _demo_programme().shortlist_published_at is None
+
+
+def test_demo_skips_the_bootcamp_while_a_screening_attempt_runs(runner):
+    from quizapp.core import clock
+    from quizapp.delivery import services as delivery
+
+    assert runner.invoke(args=["demo", "--applicants", "0"]).exit_code == 0
+    screening = _demo_programme().screening_quiz
+    delivery.start_attempt(make_user(email="late@example.org"), screening, clock.now())
+    db.session.commit()
+
+    result = runner.invoke(args=["demo", "--applicants", "3"])
+
+    assert result.exit_code == 0, result.output
+    assert "3 demo applicants took the screening quiz" in result.output
+    assert (
+        "Bootcamp of dtt-demo not made: 1 screening attempt(s) are still running"
+        in result.output
+    )
+    counts = _bootcamp_counts()
+    assert counts["Selection"] == counts["Certificate"] == 0
+    assert _demo_programme().screening_quiz.closes_at is None  # window untouched
 
 
 def test_demo_is_refused_in_production(app):
