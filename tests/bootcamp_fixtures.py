@@ -16,7 +16,13 @@ from quizapp.banks import sync
 from quizapp.banks.models import Programme, ProgrammeModule, Quiz
 from quizapp.extensions import db
 from quizapp.programmes.models import BY_HAND, SELECTED, SHORTLIST, Selection
-from tests.factories import EVERY_TYPE_BANK, make_finished_attempt, make_quiz, make_user
+from tests.factories import (
+    EVERY_TYPE_BANK,
+    EVERY_TYPE_KEYS,
+    make_finished_attempt,
+    make_quiz,
+    make_user,
+)
 
 PROGRAMME = "bc"
 WHEN = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
@@ -61,8 +67,11 @@ class Bootcamp:
             make_finished_attempt(user, quiz, percent, finished_at=WHEN)
 
 
-def make_bootcamp(folder: Path, participants: int = 3) -> Bootcamp:
-    m1 = make_quiz(folder, "bc-m1", time_limit=None, attempts=0)
+def make_bootcamp(
+    folder: Path, participants: int = 3, m1_keys: tuple[str, ...] = EVERY_TYPE_KEYS
+) -> Bootcamp:
+    """``m1_keys``: the questions of module one's quiz (every type by default)."""
+    m1 = make_quiz(folder, "bc-m1", time_limit=None, attempts=0, keys=m1_keys)
     m2 = make_quiz(folder, "bc-m2", time_limit=None, attempts=0)
     screening = make_quiz(folder, "bc-scr")
     content = folder / "content-bc-programme" / "programmes"

@@ -15,7 +15,7 @@ from quizapp.bootcamp.models import COMPLETED, IN_PROGRESS, STATE_LABELS
 from quizapp.extensions import db
 from quizapp.programmes import services as programmes
 from quizapp.programmes.exports import safe_cell
-from quizapp.programmes.models import FINALISTS, SELECTED
+from quizapp.programmes.models import FINALISTS, SELECTED, SHORTLIST, Selection
 
 #: Sort keys besides a module's slug.
 SORT_NAME = "name"
@@ -131,3 +131,20 @@ def completion_counts(
         begun.append(counted.count(IN_PROGRESS))
         untouched.append(len(counted) - done[-1] - begun[-1])
     return titles, done, begun, untouched
+
+
+def participations(user: User) -> list[progress.ParticipantProgress]:
+    """The programmes whose published cohort ``user`` is in, with their progress
+    (the home dashboard)."""
+    programme_list = db.session.scalars(
+        select(Programme)
+        .join(Selection, Selection.programme_id == Programme.id)
+        .where(
+            Selection.user_id == user.id,
+            Selection.stage == SHORTLIST,
+            Selection.status == SELECTED,
+            Programme.shortlist_published_at.is_not(None),
+        )
+        .order_by(Programme.title)
+    ).all()
+    return [progress.of_participant(p, user.id) for p in programme_list]

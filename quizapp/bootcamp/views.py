@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from quizapp.accounts.models import User
 from quizapp.banks.models import Programme
-from quizapp.bootcamp import bp, cohort, progress
+from quizapp.bootcamp import bp, certificates, cohort, judging, progress
 from quizapp.bootcamp.access import STAFF_READERS
 from quizapp.bootcamp.models import STATE_LABELS
 from quizapp.core import clock
@@ -31,8 +31,6 @@ def _participant_or_404(programme: Programme, user_id: int) -> None:
 
 def _page_context(programme: Programme, user: User) -> dict:
     """What both the participant's page and the staff's copy of it show."""
-    from quizapp.bootcamp import certificates, judging
-
     finalist = programmes.selection_of(programme, FINALISTS, user.id)
     return {
         "programme": programme,
@@ -40,7 +38,9 @@ def _page_context(programme: Programme, user: User) -> dict:
         "progress": progress.of_participant(programme, user.id),
         "finalist": finalist is not None and finalist.status == SELECTED,
         "project_results": judging.published_results(programme, user),
-        "certificates": certificates.for_user(user, programme),
+        "certificates": [
+            c for c in certificates.of_user(user.id) if c.programme_id == programme.id
+        ],
         "labels": STATE_LABELS,
         "cell_score": cohort.cell_score,
     }

@@ -4,6 +4,7 @@ from flask import render_template
 from flask_login import current_user
 
 from quizapp.accounts.models import Role
+from quizapp.bootcamp import cohort
 from quizapp.core import clock
 from quizapp.core.auth import public
 from quizapp.delivery import queries
@@ -26,5 +27,6 @@ def index():
         user=current_user,
         rows=rows,
         standings=programmes.standings(current_user) if candidate else [],
+        bootcamps=cohort.participations(current_user) if candidate else [],
         consent_form=ConsentForm(),
     )
