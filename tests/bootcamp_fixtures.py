@@ -14,6 +14,8 @@ from sqlalchemy import select
 from quizapp.accounts.models import User
 from quizapp.banks import sync
 from quizapp.banks.models import Programme, ProgrammeModule, Quiz
+from quizapp.bootcamp import progress
+from quizapp.bootcamp.models import ProjectReview
 from quizapp.extensions import db
 from quizapp.programmes.models import BY_HAND, SELECTED, SHORTLIST, Selection
 from tests.factories import (
@@ -65,6 +67,40 @@ class Bootcamp:
         """Finished, passing attempts at both module quizzes (pass mark 50%)."""
         for quiz in (self.m1, self.m2):
             make_finished_attempt(user, quiz, percent, finished_at=WHEN)
+
+    def review(
+        self,
+        user: User,
+        points: tuple[float, float] = (8.0, 15.0),
+        judge: User | None = None,
+        at: datetime = WHEN,
+    ) -> ProjectReview:
+        """A judge's review of ``user``'s project (Framing, Method), with the
+        progress refresh that submitting one does."""
+        row = ProjectReview(
+            programme_id=self.programme.id,
+            module_slug=self.project.slug,
+            participant_id=user.id,
+            judge_id=judge.id if judge else None,
+            criteria=[
+                {"criterion": "Framing", "points": points[0], "max": 10},
+                {"criterion": "Method", "points": points[1], "max": 20},
+            ],
+            points=sum(points),
+            max_points=30.0,
+            submitted_at=at,
+            updated_at=at,
+        )
+        db.session.add(row)
+        db.session.flush()
+        progress.refresh([self.project], [user.id])
+        db.session.commit()
+        return row
+
+    def complete(self, user: User, reviewed_at: datetime = WHEN) -> None:
+        """Pass both taught modules and have one judge score the project."""
+        self.pass_modules(user)
+        self.review(user, at=reviewed_at)
 
 
 def make_bootcamp(

@@ -13,7 +13,6 @@ from quizapp.banks.models import Programme, ProgrammeModule
 from quizapp.bootcamp import progress
 from quizapp.bootcamp.models import COMPLETED, IN_PROGRESS, STATE_LABELS
 from quizapp.extensions import db
-from quizapp.programmes import services as programmes
 from quizapp.programmes.exports import safe_cell
 from quizapp.programmes.models import FINALISTS, SELECTED, SHORTLIST, Selection
 
@@ -33,6 +32,62 @@ def cell_score(status: progress.ModuleStatus) -> float | None:
     if not taken:
         return None
     return sum(taken) / len(status.assessments)
+
+
+# -- Who is in the cohort -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Participant:
+    user: User
+    is_finalist: bool
+
+
+def finalist_ids(programme: Programme) -> set[int]:
+    return set(
+        db.session.scalars(
+            select(Selection.user_id).where(
+                Selection.programme_id == programme.id,
+                Selection.stage == FINALISTS,
+                Selection.status == SELECTED,
+            )
+        )
+    )
+
+
+def cohort_query(programme: Programme):
+    return (
+        select(User)
+        .join(Selection, Selection.user_id == User.id)
+        .where(
+            Selection.programme_id == programme.id,
+            Selection.stage == SHORTLIST,
+            Selection.status == SELECTED,
+        )
+    )
+
+
+def participants(programme: Programme) -> list[Participant]:
+    """The cohort: finalists first, then by name (ties by account id)."""
+    finalists = finalist_ids(programme)
+    people = [
+        Participant(user, user.id in finalists)
+        for user in db.session.scalars(cohort_query(programme))
+    ]
+    return sorted(
+        people, key=lambda p: (not p.is_finalist, p.user.name.casefold(), p.user.id)
+    )
+
+
+def cohort_member(programme: Programme, user_id: int) -> Participant | None:
+    """``user_id`` as a member of the cohort, or None when they are not in it."""
+    user = db.session.scalar(cohort_query(programme).where(User.id == user_id))
+    if user is None:
+        return None
+    return Participant(user, user.id in finalist_ids(programme))
+
+
+# -- The grid -----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -74,13 +129,9 @@ def sort_options(programme: Programme) -> list[tuple[str, str]]:
 
 def grid(programme: Programme, sort: str = SORT_NAME) -> list[GridRow]:
     """The cohort (selected on the shortlist), a fixed number of queries."""
-    user_ids = programmes.cohort_ids(programme)
-    if not user_ids:
-        return []
-    users = db.session.scalars(select(User).where(User.id.in_(user_ids))).all()
-    finalists = {s.user_id for s in programmes.members(programme, FINALISTS, SELECTED)}
-    states = progress.of_participants(programme, user_ids)
-    rows = [GridRow(u, u.id in finalists, states[u.id]) for u in users]
+    people = participants(programme)
+    states = progress.of_participants(programme, [p.user.id for p in people])
+    rows = [GridRow(p.user, p.is_finalist, states[p.user.id]) for p in people]
     rows.sort(key=_sort_key(sort, programme))
     return rows
 

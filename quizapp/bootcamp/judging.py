@@ -34,13 +34,13 @@ from sqlalchemy.orm import selectinload
 
 from quizapp.accounts.models import User
 from quizapp.banks.models import Programme, ProgrammeModule
-from quizapp.bootcamp import progress
+from quizapp.bootcamp import cohort, progress
 from quizapp.bootcamp.access import JUDGES, ORGANISERS
+from quizapp.bootcamp.cohort import Participant
 from quizapp.bootcamp.models import ProjectReview
 from quizapp.core import audit, clock
 from quizapp.core.errors import Conflict, DomainError, PermissionDenied
 from quizapp.extensions import db
-from quizapp.programmes.models import FINALISTS, SELECTED, SHORTLIST, Selection
 
 COMMENT_MAX = 2000
 LOCKED = (
@@ -66,56 +66,6 @@ class InvalidReview(DomainError):
 
 
 # -- Who is judged ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Participant:
-    user: User
-    is_finalist: bool
-
-
-def _finalist_ids(programme: Programme) -> set[int]:
-    return set(
-        db.session.scalars(
-            select(Selection.user_id).where(
-                Selection.programme_id == programme.id,
-                Selection.stage == FINALISTS,
-                Selection.status == SELECTED,
-            )
-        )
-    )
-
-
-def _cohort_query(programme: Programme):
-    return (
-        select(User)
-        .join(Selection, Selection.user_id == User.id)
-        .where(
-            Selection.programme_id == programme.id,
-            Selection.stage == SHORTLIST,
-            Selection.status == SELECTED,
-        )
-    )
-
-
-def participants(programme: Programme) -> list[Participant]:
-    """The cohort: finalists first, then by name (ties by account id)."""
-    finalists = _finalist_ids(programme)
-    people = [
-        Participant(user, user.id in finalists)
-        for user in db.session.scalars(_cohort_query(programme))
-    ]
-    return sorted(
-        people, key=lambda p: (not p.is_finalist, p.user.name.casefold(), p.user.id)
-    )
-
-
-def cohort_member(programme: Programme, user_id: int) -> Participant | None:
-    """``user_id`` as a member of the cohort, or None when they are not in it."""
-    user = db.session.scalar(_cohort_query(programme).where(User.id == user_id))
-    if user is None:
-        return None
-    return Participant(user, user.id in _finalist_ids(programme))
 
 
 def project_modules(programme: Programme) -> list[ProgrammeModule]:
@@ -256,10 +206,7 @@ def submit_review(
         raise DomainError(f"{module.title} is not a project of {programme.title}.")
     if judge.id == participant.id:
         raise PermissionDenied("You cannot score your own project.")
-    if (
-        db.session.scalar(_cohort_query(programme).where(User.id == participant.id))
-        is None
-    ):
+    if cohort.cohort_member(programme, participant.id) is None:
         raise DomainError(f"{participant.name} is not in this programme's cohort.")
     if _lock_published_at(programme) is not None:
         raise Conflict(LOCKED)
@@ -478,7 +425,7 @@ def scorecards(
     programme: Programme, module: ProgrammeModule, viewer: User
 ) -> list[Scorecard]:
     """Every cohort member's scorecard in ``module``, finalists first."""
-    people = participants(programme)
+    people = cohort.participants(programme)
     reviews = reviews_of(programme, module, [p.user.id for p in people])
     return [_card(module, p, reviews[p.user.id], viewer) for p in people]
 
@@ -514,15 +461,15 @@ def overview(judge: User) -> list[ProgrammeOverview]:
     )
     out = []
     for programme in programmes:
-        cohort = db.session.scalars(
-            _cohort_query(programme).with_only_columns(User.id)
+        member_ids = db.session.scalars(
+            cohort.cohort_query(programme).with_only_columns(User.id)
         ).all()
         mine: dict[str, int] = {}
         for slug in db.session.scalars(
             select(ProjectReview.module_slug).where(
                 ProjectReview.programme_id == programme.id,
                 ProjectReview.judge_id == judge.id,
-                ProjectReview.participant_id.in_(cohort),
+                ProjectReview.participant_id.in_(member_ids),
             )
         ):
             mine[slug] = mine.get(slug, 0) + 1
@@ -531,7 +478,7 @@ def overview(judge: User) -> list[ProgrammeOverview]:
                 programme,
                 programme.projects_published_at,
                 [
-                    ModuleOverview(m, mine.get(m.slug, 0), len(cohort))
+                    ModuleOverview(m, mine.get(m.slug, 0), len(member_ids))
                     for m in project_modules(programme)
                 ],
             )

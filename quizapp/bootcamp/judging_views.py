@@ -8,7 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from quizapp.banks.models import Programme, ProgrammeModule
-from quizapp.bootcamp import bp, judging, progress
+from quizapp.bootcamp import bp, cohort, judging, progress
 from quizapp.bootcamp.access import JUDGES, ORGANISERS
 from quizapp.bootcamp.judging_forms import PublishForm, review_form
 from quizapp.core.auth import role_required
@@ -60,7 +60,7 @@ def review_project(programme_slug: str, module_slug: str, user_id: int):
     :raise 404: the participant is not in the cohort.
     """
     programme, module = _project_or_404(programme_slug, module_slug)
-    person = judging.cohort_member(programme, user_id) or abort(404)
+    person = cohort.cohort_member(programme, user_id) or abort(404)
     card = judging.scorecard(programme, module, person, current_user)
     form = review_form(module, card.mine if request.method == "GET" else None)
     status = 200

@@ -8,7 +8,6 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from quizapp.accounts.models import User
 from quizapp.banks.models import Programme
 from quizapp.bootcamp import bp, certificates, cohort, judging, progress
 from quizapp.bootcamp.access import STAFF_READERS
@@ -20,26 +19,24 @@ from quizapp.extensions import db
 from quizapp.programmes import services as programmes
 from quizapp.programmes.access import programme_or_404
 from quizapp.programmes.exports import csv_chunks
-from quizapp.programmes.models import FINALISTS, SELECTED, SHORTLIST
 
 
-def _participant_or_404(programme: Programme, user_id: int) -> None:
-    selection = programmes.selection_of(programme, SHORTLIST, user_id)
-    if selection is None or selection.status != SELECTED:
-        abort(404)
+def _participant_or_404(programme: Programme, user_id: int) -> cohort.Participant:
+    return cohort.cohort_member(programme, user_id) or abort(404)
 
 
-def _page_context(programme: Programme, user: User) -> dict:
+def _page_context(programme: Programme, person: cohort.Participant) -> dict:
     """What both the participant's page and the staff's copy of it show."""
-    finalist = programmes.selection_of(programme, FINALISTS, user.id)
     return {
         "programme": programme,
-        "participant": user,
-        "progress": progress.of_participant(programme, user.id),
-        "finalist": finalist is not None and finalist.status == SELECTED,
-        "project_results": judging.published_results(programme, user),
+        "participant": person.user,
+        "progress": progress.of_participant(programme, person.user.id),
+        "finalist": person.is_finalist,
+        "project_results": judging.published_results(programme, person.user),
         "certificates": [
-            c for c in certificates.of_user(user.id) if c.programme_id == programme.id
+            c
+            for c in certificates.of_user(person.user.id)
+            if c.programme_id == programme.id
         ],
         "labels": STATE_LABELS,
         "cell_score": cohort.cell_score,
@@ -54,9 +51,9 @@ def my_progress(slug: str):
     programme = programme_or_404(slug)
     if programme.shortlist_published_at is None:
         abort(404)  # Nobody is told they are in before the shortlist is out.
-    _participant_or_404(programme, current_user.id)
+    person = _participant_or_404(programme, current_user.id)
     return render_template(
-        "bootcamp/my_progress.html", **_page_context(programme, current_user)
+        "bootcamp/my_progress.html", **_page_context(programme, person)
     )
 
 
@@ -103,8 +100,7 @@ def participant(slug: str, user_id: int):
     """One participant's progress as they see it, with their attempts at the
     programme's assessments (each linked to the attempt's staff page)."""
     programme = programme_or_404(slug)
-    _participant_or_404(programme, user_id)
-    user = db.session.get(User, user_id)
+    person = _participant_or_404(programme, user_id)
     quiz_ids = programmes.assessment_ids(programme)
     attempts = db.session.scalars(
         select(Attempt)
@@ -115,5 +111,5 @@ def participant(slug: str, user_id: int):
     return render_template(
         "bootcamp/participant.html",
         attempts=attempts,
-        **_page_context(programme, user),
+        **_page_context(programme, person),
     )

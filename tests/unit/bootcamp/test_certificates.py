@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from quizapp.banks.models import Programme
 from quizapp.bootcamp import certificates, progress
-from quizapp.bootcamp.models import Certificate, ProjectReview
+from quizapp.bootcamp.models import Certificate
 from quizapp.core import clock
 from quizapp.core.audit import AuditEvent
 from quizapp.core.errors import Conflict, DomainError
@@ -42,32 +42,6 @@ def camp(app, tmp_path) -> Bootcamp:
 @pytest.fixture
 def organiser(app):
     return make_user(email="org@example.org", roles=("organiser",), name="Olga")
-
-
-def complete(camp: Bootcamp, user, reviewed_at: datetime = REVIEWED) -> None:
-    """Pass both taught modules and have one judge score the project."""
-    camp.pass_modules(user)
-    review_project(camp, user, reviewed_at)
-
-
-def review_project(camp: Bootcamp, user, reviewed_at: datetime = REVIEWED) -> None:
-    db.session.add(
-        ProjectReview(
-            programme_id=camp.programme.id,
-            module_slug=camp.project.slug,
-            participant_id=user.id,
-            criteria=[
-                {"criterion": "Framing", "points": 8, "max": 10},
-                {"criterion": "Method", "points": 15, "max": 20},
-            ],
-            points=23,
-            max_points=30,
-            submitted_at=reviewed_at,
-            updated_at=reviewed_at,
-        )
-    )
-    progress.refresh(camp.programme.modules, [user.id])
-    db.session.commit()
 
 
 def count_certificates() -> int:
@@ -154,7 +128,7 @@ def test_no_certificate_before_every_module_is_completed_and_what_is_left(
 
 def test_someone_outside_the_cohort_gets_no_certificate(camp, organiser):
     outsider = make_user(name="Outsider")
-    complete(camp, outsider)
+    camp.complete(outsider, REVIEWED)
     assert progress.of_participant(camp.programme, outsider.id).is_complete
     with pytest.raises(DomainError, match="not in the bootcamp cohort"):
         certificates.issue(camp.programme, outsider, organiser)
@@ -163,7 +137,7 @@ def test_someone_outside_the_cohort_gets_no_certificate(camp, organiser):
 
 def test_issuing_keeps_what_the_certificate_says_as_of_that_moment(camp, organiser):
     user = camp.participants[0]
-    complete(camp, user)
+    camp.complete(user, REVIEWED)
     with clock.frozen(ISSUED):
         certificate = certificates.issue(camp.programme, user, organiser)
     db.session.commit()
@@ -189,7 +163,7 @@ def test_issuing_keeps_what_the_certificate_says_as_of_that_moment(camp, organis
 
 def test_the_completion_date_is_when_the_last_module_was_completed(camp, organiser):
     user = camp.participants[0]
-    review_project(camp, user, WHEN - timedelta(days=10))
+    camp.review(user, at=WHEN - timedelta(days=10))
     later = WHEN + timedelta(days=5)
     make_finished_attempt(user, camp.m1, 90, finished_at=WHEN)
     make_finished_attempt(user, camp.m2, 90, finished_at=later)
@@ -199,7 +173,7 @@ def test_the_completion_date_is_when_the_last_module_was_completed(camp, organis
 
 def test_one_valid_certificate_at_a_time_and_a_new_code_after_revoking(camp, organiser):
     user = camp.participants[0]
-    complete(camp, user)
+    camp.complete(user, REVIEWED)
     first = certificates.issue(camp.programme, user, organiser)
     db.session.commit()
 
@@ -222,8 +196,8 @@ def test_one_valid_certificate_at_a_time_and_a_new_code_after_revoking(camp, org
 
 def test_issue_all_issues_once_to_everyone_who_completed(camp, organiser):
     first, second, third = camp.participants
-    complete(camp, first)
-    complete(camp, second)
+    camp.complete(first, REVIEWED)
+    camp.complete(second, REVIEWED)
     camp.pass_modules(third)  # no project review yet
     certificates.issue(camp.programme, first, organiser)
     db.session.commit()
@@ -250,7 +224,7 @@ def test_issue_all_issues_once_to_everyone_who_completed(camp, organiser):
 
 @pytest.fixture
 def issued(camp, organiser) -> Certificate:
-    complete(camp, camp.participants[0])
+    camp.complete(camp.participants[0], REVIEWED)
     certificate = certificates.issue(camp.programme, camp.participants[0], organiser)
     db.session.commit()
     return certificate
@@ -318,7 +292,7 @@ def test_a_revoked_certificate_cannot_be_revoked_again(held, organiser):
 def test_overview_lists_the_cohort_with_completion_and_certificates(
     camp, organiser, issued
 ):
-    complete(camp, camp.participants[1])
+    camp.complete(camp.participants[1], REVIEWED)
     certificates.revoke(issued, "Misspelt", organiser)
     db.session.commit()
     page = certificates.overview(camp.programme)

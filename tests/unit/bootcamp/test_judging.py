@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from quizapp.accounts import services as accounts
-from quizapp.bootcamp import judging, progress
+from quizapp.bootcamp import cohort, judging, progress
 from quizapp.bootcamp.models import (
     COMPLETED,
     NOT_STARTED,
@@ -232,7 +232,7 @@ def test_the_project_score_is_the_mean_of_the_judges_percentages(camp):
     card = judging.scorecard(
         camp.programme,
         camp.project,
-        judging.cohort_member(camp.programme, camp.participants[0].id),
+        cohort.cohort_member(camp.programme, camp.participants[0].id),
         make_user(roles=("organiser",)),
     )
     assert card.mean == pytest.approx(75.0)
@@ -270,7 +270,7 @@ def test_a_judge_sees_others_only_after_scoring_organisers_always(camp):
     ann, ben = judge("Ann"), judge("Ben")
     submit(camp, ann, FULL, comment="Ann's view")
     db.session.commit()
-    person = judging.cohort_member(camp.programme, camp.participants[0].id)
+    person = cohort.cohort_member(camp.programme, camp.participants[0].id)
 
     before = judging.scorecard(camp.programme, camp.project, person, ben)
     assert (before.judges, before.sees_all, before.reviews, before.mean) == (
@@ -310,7 +310,7 @@ def test_finalists_are_listed_first(camp):
     )
     db.session.commit()
 
-    people = judging.participants(camp.programme)
+    people = cohort.participants(camp.programme)
 
     assert [(p.user.name, p.is_finalist) for p in people] == [
         ("Participant 3", True),

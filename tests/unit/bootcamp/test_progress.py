@@ -17,7 +17,6 @@ from quizapp.bootcamp.models import (
     IN_PROGRESS,
     NOT_STARTED,
     ModuleProgress,
-    ProjectReview,
 )
 from quizapp.core import clock
 from quizapp.delivery import regrade
@@ -38,27 +37,6 @@ from tests.unit.delivery.test_regrade import (
 def statuses(programme, user) -> dict[str, str]:
     state = progress.of_participant(programme, user.id)
     return {m.module.slug: m.status for m in state.modules}
-
-
-def review(bootcamp, user, judge_id=None, points=15.0) -> ProjectReview:
-    row = ProjectReview(
-        programme_id=bootcamp.programme.id,
-        module_slug="project",
-        participant_id=user.id,
-        judge_id=judge_id,
-        criteria=[
-            {"criterion": "Framing", "points": points / 2, "max": 10},
-            {"criterion": "Method", "points": points / 2, "max": 20},
-        ],
-        points=points,
-        max_points=30.0,
-        submitted_at=WHEN,
-    )
-    db.session.add(row)
-    db.session.flush()
-    progress.refresh([bootcamp.project], [user.id])
-    db.session.commit()
-    return row
 
 
 def test_a_module_goes_from_not_started_to_in_progress_to_completed(app, tmp_path):
@@ -108,7 +86,7 @@ def test_the_project_module_completes_with_a_judges_review(app, tmp_path):
     assert [m.status for m in state.modules] == [COMPLETED, COMPLETED, NOT_STARTED]
     assert state.modules[2].remaining == ["Present the project to the judges"]
 
-    review(bootcamp, user, points=15.0)
+    bootcamp.review(user, points=(7.5, 7.5))
 
     state = progress.of_participant(bootcamp.programme, user.id)
     assert state.modules[2].status == COMPLETED
@@ -126,8 +104,8 @@ def test_the_project_score_is_the_mean_of_the_judges_and_feeds_the_ranking(
     bootcamp = make_bootcamp(tmp_path, participants=1)
     (user,) = bootcamp.participants
     judges = [make_user(roles=("instructor",)) for _ in range(3)]
-    for judge, points in zip(judges, (30.0, 15.0, 6.0), strict=True):
-        review(bootcamp, user, judge.id, points)
+    for judge, points in zip(judges, ((10, 20), (5, 10), (2, 4)), strict=True):
+        bootcamp.review(user, points, judge)
 
     (row,) = db.session.scalars(
         select(ModuleProgress).where(ModuleProgress.module_id == bootcamp.project.id)
@@ -216,7 +194,7 @@ def test_rebuild_recomputes_the_same_rows(app, tmp_path, runner):
     first, second = bootcamp.participants
     bootcamp.pass_modules(first)
     make_finished_attempt(second, bootcamp.m2, 20, finished_at=WHEN)
-    review(bootcamp, first)
+    bootcamp.review(first)
 
     def snapshot():
         db.session.expire_all()

@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import func, select
 
 from quizapp.banks.models import Programme
-from quizapp.bootcamp import certificates, progress
+from quizapp.bootcamp import certificates
 from quizapp.bootcamp.certificate_views import VERIFY_LIMIT
-from quizapp.bootcamp.models import Certificate, ProjectReview
+from quizapp.bootcamp.models import Certificate
 from quizapp.core import clock
 from quizapp.extensions import db
-from tests.bootcamp_fixtures import WHEN, Bootcamp, make_bootcamp
+from tests.bootcamp_fixtures import Bootcamp, make_bootcamp
 from tests.factories import make_user
 
 ISSUED = datetime(2026, 6, 3, 10, 0, tzinfo=UTC)
@@ -39,31 +39,10 @@ def as_organiser(auth, organiser):
     return organiser
 
 
-def complete(camp: Bootcamp, user) -> None:
-    camp.pass_modules(user)
-    db.session.add(
-        ProjectReview(
-            programme_id=camp.programme.id,
-            module_slug=camp.project.slug,
-            participant_id=user.id,
-            criteria=[
-                {"criterion": "Framing", "points": 9, "max": 10},
-                {"criterion": "Method", "points": 18, "max": 20},
-            ],
-            points=27,
-            max_points=30,
-            submitted_at=WHEN,
-            updated_at=WHEN,
-        )
-    )
-    progress.refresh(camp.programme.modules, [user.id])
-    db.session.commit()
-
-
 @pytest.fixture
 def issued(camp, organiser) -> Certificate:
     """Participant 1 completed and holds a certificate."""
-    complete(camp, camp.participants[0])
+    camp.complete(camp.participants[0])
     with clock.frozen(ISSUED):
         certificate = certificates.issue(
             camp.programme, camp.participants[0], organiser
@@ -148,7 +127,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, held):
 def test_the_page_shows_the_cohort_with_completion_and_certificate_state(
     client, as_organiser, camp, issued
 ):
-    complete(camp, camp.participants[1])
+    camp.complete(camp.participants[1])
     camp.pass_modules(camp.participants[2])
 
     page = text(client.get(PAGE))
@@ -166,7 +145,7 @@ def test_the_page_shows_the_cohort_with_completion_and_certificate_state(
 
 
 def test_issue_one_certificate_but_not_a_second(client, as_organiser, forms, camp):
-    complete(camp, camp.participants[0])
+    camp.complete(camp.participants[0])
 
     response = forms.post(
         f"{PAGE}/issue", {"user_id": camp.participants[0].id}, page=PAGE
@@ -211,8 +190,8 @@ def test_issuing_to_an_unknown_account_is_404(client, as_organiser, forms, held)
 def test_issue_to_all_who_completed_flashes_the_count_and_is_idempotent(
     client, as_organiser, forms, camp
 ):
-    complete(camp, camp.participants[0])
-    complete(camp, camp.participants[1])
+    camp.complete(camp.participants[0])
+    camp.complete(camp.participants[1])
 
     first = forms.post(f"{PAGE}/issue-all", {}, page=PAGE)
     assert first.status_code == 302
