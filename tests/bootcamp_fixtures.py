@@ -6,7 +6,7 @@ published)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -14,8 +14,8 @@ from sqlalchemy import select
 from quizapp.accounts.models import User
 from quizapp.banks import sync
 from quizapp.banks.models import Programme, ProgrammeModule, Quiz
-from quizapp.bootcamp import progress
-from quizapp.bootcamp.models import ProjectReview
+from quizapp.bootcamp import certificates, progress
+from quizapp.bootcamp.models import Certificate, ProjectReview
 from quizapp.extensions import db
 from quizapp.programmes.models import BY_HAND, SELECTED, SHORTLIST, Selection
 from tests.factories import (
@@ -135,3 +135,32 @@ def make_bootcamp(
     programme.shortlist_published_at = WHEN
     db.session.commit()
     return Bootcamp(programme, screening, m1, m2, users)
+
+
+#: When :func:`make_certificate` issues.
+ISSUED = datetime(2026, 6, 3, 10, 0, tzinfo=UTC)
+
+
+def make_certificate(
+    email: str | None = None, completed_on: date = date(2026, 6, 1)
+) -> Certificate:
+    """A certificate as :func:`certificates.issue` leaves it, without a bootcamp
+    behind it (revoking, the PDF and the pages read only its own record): issued
+    to "Participant 1" for programme ``bc`` at :data:`ISSUED`."""
+    owner = make_user(email=email, name="Participant 1")
+    programme = Programme(slug="bc", title="Bootcamp for tests", content_hash="0" * 64)
+    db.session.add(programme)
+    db.session.flush()
+    certificate = Certificate(
+        code=certificates.new_code(),
+        programme_id=programme.id,
+        user_id=owner.id,
+        recipient_name=owner.name,
+        programme_title=programme.title,
+        modules=["Module one", "Module two", "Project"],
+        completed_on=completed_on,
+        issued_at=ISSUED,
+    )
+    db.session.add(certificate)
+    db.session.commit()
+    return certificate

@@ -13,19 +13,23 @@ import segno
 from fpdf import FPDF
 from sqlalchemy import func, select
 
-from quizapp.banks.models import Programme
 from quizapp.bootcamp import certificates, progress
 from quizapp.bootcamp.models import Certificate
 from quizapp.core import clock
 from quizapp.core.audit import AuditEvent
 from quizapp.core.errors import Conflict, DomainError
 from quizapp.extensions import db
-from tests.bootcamp_fixtures import WHEN, Bootcamp, make_bootcamp
+from tests.bootcamp_fixtures import (
+    ISSUED,
+    WHEN,
+    Bootcamp,
+    make_bootcamp,
+    make_certificate,
+)
 from tests.factories import make_finished_attempt, make_user
 
 #: 18:30 UTC is 02:30 the next day in Singapore: the completion date is local.
 REVIEWED = datetime(2026, 6, 1, 18, 30, tzinfo=UTC)
-ISSUED = datetime(2026, 6, 3, 10, 0, tzinfo=UTC)
 CODE = re.compile(r"^QZ(-[0-9A-HJKMNP-TV-Z]{4}){4}$")
 
 
@@ -234,23 +238,7 @@ def issued(camp, organiser) -> Certificate:
 def held(app) -> Certificate:
     """A certificate as :func:`certificates.issue` leaves it, without a bootcamp
     behind it: revoking and the PDF read only its own record."""
-    owner = make_user(name="Participant 1")
-    programme = Programme(slug="bc", title="Bootcamp for tests", content_hash="0" * 64)
-    db.session.add(programme)
-    db.session.flush()
-    certificate = Certificate(
-        code=certificates.new_code(),
-        programme_id=programme.id,
-        user_id=owner.id,
-        recipient_name=owner.name,
-        programme_title=programme.title,
-        modules=["Module one", "Module two", "Project"],
-        completed_on=date(2026, 6, 2),
-        issued_at=ISSUED,
-    )
-    db.session.add(certificate)
-    db.session.commit()
-    return certificate
+    return make_certificate(completed_on=date(2026, 6, 2))
 
 
 def test_revoking_needs_a_reason_of_at_most_500_characters(held, organiser):

@@ -5,7 +5,7 @@ a certificate except through its public verification page."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -16,10 +16,9 @@ from quizapp.bootcamp.certificate_views import VERIFY_LIMIT
 from quizapp.bootcamp.models import Certificate
 from quizapp.core import clock
 from quizapp.extensions import db
-from tests.bootcamp_fixtures import Bootcamp, make_bootcamp
+from tests.bootcamp_fixtures import ISSUED, Bootcamp, make_bootcamp, make_certificate
 from tests.factories import make_user
 
-ISSUED = datetime(2026, 6, 3, 10, 0, tzinfo=UTC)
 PAGE = "/organise/programmes/bc/certificates"
 
 
@@ -55,23 +54,7 @@ def issued(camp, organiser) -> Certificate:
 def held(app) -> Certificate:
     """A certificate as :func:`certificates.issue` leaves it, without a bootcamp
     behind it: the owner's, staff's and public pages read only its own record."""
-    owner = make_user(email="p1@example.org", name="Participant 1")
-    programme = Programme(slug="bc", title="Bootcamp for tests", content_hash="0" * 64)
-    db.session.add(programme)
-    db.session.flush()
-    certificate = Certificate(
-        code=certificates.new_code(),
-        programme_id=programme.id,
-        user_id=owner.id,
-        recipient_name=owner.name,
-        programme_title=programme.title,
-        modules=["Module one", "Module two", "Project"],
-        completed_on=date(2026, 6, 1),
-        issued_at=ISSUED,
-    )
-    db.session.add(certificate)
-    db.session.commit()
-    return certificate
+    return make_certificate("p1@example.org")
 
 
 @pytest.fixture
