@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from quizapp import create_app
-from quizapp.extensions import db
+from quizapp.extensions import db, limiter
 
 TEST_CONFIG = {
     "ENV": "testing",
@@ -113,16 +113,59 @@ class Client(FlaskClient):
         return response
 
 
-@pytest.fixture
-def app(database_url: str, app_config: dict) -> Iterator[Flask]:
-    app = make_app(database_url, **app_config)
-    app.test_client_class = Client
+#: Apps by database and settings, built once per run (building one compiles every
+#: URL rule, about 0.2 s, which was most of a short test's time), each with the
+#: state ``init_app`` gave the one Flask-Limiter object every app shares (its
+#: storage above all), put back when a test uses that app again.
+_apps: dict[tuple[str, str], tuple[Flask, dict]] = {}
+
+
+def _built_app(database_url: str, app_config: dict) -> Flask:
+    key = (database_url, repr(sorted(app_config.items())))
+    if key not in _apps:
+        app = make_app(database_url, **app_config)
+        app.test_client_class = Client
+        _apps[key] = (app, dict(vars(limiter)))
+    app, limiter_state = _apps[key]
+    vars(limiter).update(limiter_state)
+    return app
+
+
+def _serve_test(app: Flask) -> Iterator[Flask]:
+    """One test in ``app``: fresh rate-limit counters, empty tables afterwards."""
     with app.app_context():
+        if app.config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+            limiter.reset()  # (tests of other storages manage their own counters)
         yield app
         db.session.remove()
         empty_all_tables()
         db.session.remove()
+
+
+@pytest.fixture
+def app(database_url: str, app_config: dict) -> Iterator[Flask]:
+    """The app for ``app_config`` (shared with the run's other tests of the same
+    settings; a test must not change it: see :func:`fresh_app`)."""
+    yield from _serve_test(_built_app(database_url, app_config))
+
+
+@pytest.fixture
+def fresh_app(database_url: str) -> Iterator[Flask]:
+    """An app of the test's own, for a test that adds routes to it."""
+    app = make_app(database_url)
+    app.test_client_class = Client
+    yield from _serve_test(app)
+    with app.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _dispose_built_apps() -> Iterator[None]:
+    yield
+    for app, _state in _apps.values():
+        with app.app_context():
+            db.engine.dispose()
+    _apps.clear()
 
 
 @pytest.fixture

@@ -9,16 +9,16 @@ from quizapp.core.auth import public
 from quizapp.extensions import db
 
 
-def test_an_unexpected_error_shows_a_message_and_writes_nothing(app, client):
+def test_an_unexpected_error_shows_a_message_and_writes_nothing(fresh_app):
     @public
     def breaks_after_a_write():
         services.create_account("half@example.org", "Half", [Role.candidate])
         db.session.flush()
         raise RuntimeError("boom in the middle of a request")
 
-    app.add_url_rule("/test-breaks", "test_breaks", breaks_after_a_write)
+    fresh_app.add_url_rule("/test-breaks", "test_breaks", breaks_after_a_write)
 
-    response = client.get("/test-breaks")
+    response = fresh_app.test_client().get("/test-breaks")
 
     html = response.get_data(as_text=True)
     assert response.status_code == 500
