@@ -35,6 +35,7 @@ import random
 import re
 import threading
 import time
+from pathlib import Path
 
 from locust import FastHttpUser, constant, events, task
 from locust.exception import StopUser
@@ -62,6 +63,18 @@ _accounts = iter(range(FIRST, FIRST + CANDIDATES))
 _organisers = iter(range(1, ORGANISERS + 1))
 _receipts: list[tuple[int, str]] = []
 _lock = threading.Lock()
+_finished = 0
+
+
+def _candidate_finished() -> None:
+    """Count a candidate who is done (submitted, or stopped by a failure) in
+    ``BENCH_LOAD_OUT`` with the suffix ``.done``: bench/load.py stops the run when
+    all are."""
+    global _finished
+    _finished += 1
+    out = os.environ.get("BENCH_LOAD_OUT")
+    if out:
+        Path(out).with_suffix(".done").write_text(str(_finished), encoding="ascii")
 
 
 def think() -> float:
@@ -171,6 +184,8 @@ class Candidate(FastHttpUser):
                 exception=error,
                 context={},
             )
+        finally:
+            _candidate_finished()
         raise StopUser()
 
     def journey(self) -> None:

@@ -2,6 +2,7 @@
 
     python -m bench.run              # every module (what `make bench` does)
     python -m bench.run banks        # some modules; other modules' rows are kept
+    python -m bench.run load         # only the intake load scenario (make bench-load)
     python -m bench.run --quick      # a small smoke run of the harness; writes nothing
 
 A benchmark is a module in :data:`MODULES` with a ``run(context)`` function that
@@ -33,6 +34,7 @@ MODULES = {
     "leaderboard": "bench.leaderboard",
     "regrade": "bench.regrade",
     "statistics": "bench.statistics",
+    "load": "bench.load",
 }
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
