@@ -13,7 +13,7 @@ help:
 	@echo "make test   install test tools and Chromium, run the suite on SQLite and PostgreSQL"
 	@echo "make lint   ruff check and ruff format --check"
 	@echo "make bench  benchmarks (bank check/import on SQLite and PostgreSQL; autosave under load with wrk against a bare INSERT app; leaderboard page and CSV over 100,000 attempts; item statistics and a regrade over 10,000 attempts of 40 questions; the intake load scenario); writes bench/results.json"
-	@echo "make bench-load  only the intake load scenario: candidates take the screening quiz at 250 to 1,500 at once"
+	@echo "make bench-load  only the intake load scenario: candidates take the screening quiz at 100 to 1,000 at once"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -46,7 +46,7 @@ from bench.autosave import ROOT, _children, gunicorn, wait_until_quiet
 from bench.figures import Context, Figure
 
 #: Concurrent candidates per run (each level gets its own accounts).
-LEVELS = (250, 500, 1000, 1500)
+LEVELS = (100, 250, 500, 1000)
 QUICK_LEVELS = (20,)
 #: Candidates arriving (signing in and pressing Start) per second.
 SPAWN_RATE = 1000 / 60
