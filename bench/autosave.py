@@ -502,12 +502,7 @@ def gunicorn(app_spec: str, env: dict[str, str], log: Path) -> Iterator[Gunicorn
         _wait_until_serving(process, port, log)
         yield Gunicorn(f"http://{HOST}:{port}", process, log)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        services.stop_process(process)
 
 
 def _wait_until_serving(process: subprocess.Popen, port: int, log: Path) -> None:
