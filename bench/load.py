@@ -9,8 +9,11 @@ candidates in :data:`LEVELS`, a fresh set of accounts runs the scenario of
 :mod:`bench.locustfile` once, with Locust's ``FastHttpUser`` in one process on the
 same machine, plus :data:`ORGANISERS` organisers:
 
-* candidates arrive at :data:`SPAWN_RATE` a second (1,000 in 60 s: the start spike)
-  and each signs in, opens the dashboard and the intro and presses Start at once;
+* candidates arrive at :data:`SPAWN_RATE` a second (1,000 in 60 s), each signs in
+  and opens the dashboard;
+* once all are in, the window opens: each opens the intro and presses Start at a
+  random moment of the next ``N / SPAWN_RATE`` seconds (1,000 in 60 s: the start
+  spike);
 * each then works through the 24 questions, saving about every 5 s;
 * the run ends when every candidate has submitted.
 
@@ -55,6 +58,10 @@ ORGANISERS = 3
 THINK, QUICK_THINK = 5.0, 0.3
 #: Seconds a run may last at most beyond the arrivals (24 questions at ~6.7 s).
 RUN_MARGIN = 400
+#: Seconds for Locust to start its users' first requests.
+LOCUST_START = 5
+#: Before each level, wait up to this long for other processes to calm down.
+QUIET_WAIT = 20.0
 LOCUSTFILE = Path(__file__).resolve().with_name("locustfile.py")
 #: The issue's targets, on the 1,000 level.
 TARGET_LEVEL = 1000
@@ -137,7 +144,7 @@ def _measure(context: Context, url: str, redis_url: str, levels) -> list[Figure]
         first = 1
         for candidates in levels:
             if not context.quick:
-                wait_until_quiet(60.0)
+                wait_until_quiet(QUIET_WAIT)
             level = drive(context, app, url, first, candidates)
             print(level.line(), flush=True)
             results.append(level)
@@ -150,12 +157,17 @@ def drive(context: Context, app, url: str, first: int, candidates: int) -> Level
     out = context.scratch / f"locust-{candidates}.json"
     think = QUICK_THINK if context.quick else THINK
     arrivals = candidates / SPAWN_RATE
-    limit = int(arrivals + RUN_MARGIN * (think / THINK) + 30)
+    # Everyone has signed in before the window opens; then they press Start
+    # spread over as many seconds as they took to arrive (1,000 in 60 s).
+    opens_at = time.time() + LOCUST_START + arrivals
+    limit = int(LOCUST_START + 2 * arrivals + RUN_MARGIN * (think / THINK) + 30)
     env = os.environ | {
         "BENCH_LOAD_OUT": str(out),
         "BENCH_LOAD_FIRST": str(first),
         "BENCH_LOAD_CANDIDATES": str(candidates),
         "BENCH_LOAD_THINK": str(think),
+        "BENCH_LOAD_OPENS_AT": f"{opens_at:.3f}",
+        "BENCH_LOAD_START_WINDOW": f"{arrivals:.3f}",
         "BENCH_LOAD_ORGANISERS": str(ORGANISERS),
         "BENCH_LOAD_PASSWORD": load_seed.PASSWORD,
     }

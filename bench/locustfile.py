@@ -8,9 +8,11 @@ organisers watch. Run by :mod:`bench.load`, which seeds the accounts first
 
 A :class:`Candidate` plays one seeded account, once, from sign-in to submit:
 
-1. ``GET /sign-in``, ``POST /sign-in`` (the real password hash: one Argon2 verify);
-2. the dashboard, the quiz's intro page, ``POST .../start`` (the *start spike*: the
-   spawn rate sets how many press Start per second);
+1. ``GET /sign-in``, ``POST /sign-in`` (the real password hash: one Argon2 verify)
+   and the dashboard, as candidates arrive before the window opens (the spawn rate);
+2. at a random moment within ``BENCH_LOAD_START_WINDOW`` seconds after
+   ``BENCH_LOAD_OPENS_AT`` (epoch seconds; unset: at once), the quiz's intro page and
+   ``POST .../start``: the *start spike*;
 3. for every question: open its page (the navigation), think, save a valid answer
    through the JSON autosave endpoint, and for one question in three think again
    and save a changed answer (a typed text corrected); half-way through, reload the
@@ -45,6 +47,10 @@ PASSWORD = os.environ.get("BENCH_LOAD_PASSWORD", "bench-only battery staple hors
 FIRST = int(os.environ.get("BENCH_LOAD_FIRST", "1"))
 CANDIDATES = int(os.environ.get("BENCH_LOAD_CANDIDATES", "1000"))
 THINK = float(os.environ.get("BENCH_LOAD_THINK", "4"))
+#: Epoch seconds at which the window opens (0: Start at once after signing in),
+#: and over how many seconds after that the candidates press Start.
+OPENS_AT = float(os.environ.get("BENCH_LOAD_OPENS_AT", "0"))
+START_WINDOW = float(os.environ.get("BENCH_LOAD_START_WINDOW", "60"))
 ORGANISERS = int(os.environ.get("BENCH_LOAD_ORGANISERS", "3"))
 ORGANISER_WAIT = float(os.environ.get("BENCH_LOAD_ORGANISER_WAIT", "10"))
 USER_AGENT = "quizapp-load/1"
@@ -200,6 +206,11 @@ class Candidate(FastHttpUser):
             },
         )
         self.get("/quizzes", "dashboard")
+        if OPENS_AT:
+            # Signed in early, the candidate presses Start at a random moment of
+            # the window's first START_WINDOW seconds.
+            pressed_at = OPENS_AT + random.uniform(0, START_WINDOW)  # noqa: S311
+            time.sleep(max(0.0, pressed_at - time.time()))
         intro = self.get(f"/quizzes/{QUIZ}", "intro")
         page = self.post_form(
             f"/quizzes/{QUIZ}/start", "start", {"csrf_token": token(intro)}

@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import platform
+import signal
 import sys
 import tempfile
 import traceback
@@ -54,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown module {', '.join(unknown)}; use {', '.join(MODULES)}")
     names = args.modules or list(MODULES)
     output = args.output or (None if args.quick else RESULTS)
+    # A SIGTERM unwinds like Ctrl-C, so servers and throwaway databases are removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     # Warnings and errors only: the figures are the output.
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
 
