@@ -26,7 +26,7 @@ SERIES = (
     ("start.p95", "start p95", "#e7298a"),
     ("question_page.p95", "question page p95", "#66a61e"),
 )
-WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 720, 420, 70, 170, 40, 50
+WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 730, 420, 80, 170, 40, 50
 LEVEL = re.compile(r"^load\.c(\d+)\.(.+)$")
 
 
@@ -65,7 +65,7 @@ def draw(rows: list[dict]) -> str:
         f'height="{HEIGHT}" font-family="sans-serif" font-size="12">',
         f'<rect width="{WIDTH}" height="{HEIGHT}" fill="white"/>',
         f'<text x="{LEFT}" y="22" font-size="14">Latency against concurrent '
-        "candidates (make bench-load, 2 cores)</text>",
+        "candidates (make bench-load, 2 shared cores)</text>",
     ]
     decade = low
     while decade <= high:
