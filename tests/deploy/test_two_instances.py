@@ -86,7 +86,7 @@ def site_for_test(site: str, instances: list[int], port: int, static: Path) -> s
     site = re.sub(r"server \{\s*listen 80;.*?\n\}\n", "", site, count=1, flags=re.S)
     site = re.sub(r"\s*listen \[::\]:443 ssl;|\s*http2 on;|\s*ssl_\w+ [^;]+;", "", site)
     site = site.replace("listen 443 ssl;", f"listen 127.0.0.1:{port};")
-    return site.replace("/srv/quizapp/app/quizapp/static/", f"{static}/")
+    return site.replace("/srv/quizapp/quizapp/static/", f"{static}/")
 
 
 @dataclass
