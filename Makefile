@@ -10,9 +10,10 @@ PORT   ?= 8000
 
 help:
 	@echo "make run    install, migrate, load demo content, serve on http://$(HOST):$(PORT)"
-	@echo "make test   install test tools and Chromium, run the suite on SQLite and PostgreSQL"
+	@echo "make test   install test tools, Chromium and nginx, run the suite on SQLite and PostgreSQL"
 	@echo "make lint   ruff check and ruff format --check"
-	@echo "make bench  benchmarks (bank check/import on SQLite and PostgreSQL; autosave under load with wrk against a bare INSERT app; leaderboard page and CSV over 100,000 attempts; item statistics and a regrade over 10,000 attempts of 40 questions); writes bench/results.json"
+	@echo "make bench  benchmarks (bank check/import on SQLite and PostgreSQL; autosave under load with wrk against a bare INSERT app; leaderboard page and CSV over 100,000 attempts; item statistics and a regrade over 10,000 attempts of 40 questions; the intake load scenario); writes bench/results.json"
+	@echo "make bench-load  only the intake load scenario: candidates take the screening quiz at 100 to 1,000 at once"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,13 +39,18 @@ run: install
 
 test: install-test
 	scripts/ensure-chromium
+	scripts/ensure-nginx
 	$(BIN)/python scripts/run_tests.py
 
 # Starts (and stops again) the local PostgreSQL if it is down; see docs/performance.md.
-.PHONY: bench
+.PHONY: bench bench-load
 bench: install-test
 	scripts/ensure-wrk
 	$(BIN)/python -m bench.run
+
+# Only the intake load scenario (Locust, gunicorn, PostgreSQL, Redis): docs/performance.md.
+bench-load: install-test
+	$(BIN)/python -m bench.run load
 
 lint: install-test
 	$(BIN)/ruff check .

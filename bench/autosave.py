@@ -81,7 +81,7 @@ CANDIDATES = 50
 #: Seconds per measurement, per warm-up, and measurements per server.
 DURATION, WARMUP, RUNS = 15, 3, 3
 QUICK_CANDIDATES, QUICK_DURATION, QUICK_WARMUP, QUICK_RUNS = 10, 3, 1, 1
-#: gunicorn's default (sync) workers, as many as the README's deployment command.
+#: Sync workers, as in deploy/gunicorn.conf.py (its default).
 WORKERS = 4
 WRK_TIMEOUT = "10s"
 HOST = "127.0.0.1"
@@ -90,6 +90,7 @@ START_TIMEOUT = 30  # seconds for gunicorn to answer
 #: QUIET_BUSY busy over QUIET_SAMPLE s (other test runs share these two cores).
 QUIET_WAIT, QUIET_BUSY, QUIET_SAMPLE = 60.0, 0.15, 2.0
 ROOT = Path(__file__).resolve().parent.parent
+GUNICORN_CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
 LUA_SCRIPT = Path(__file__).resolve().with_name("autosave.lua")
 #: Sent by the setup client and by wrk alike: a different one is an integrity
 #: signal ("browser_changed") on every save.
@@ -479,14 +480,15 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def gunicorn(app_spec: str, env: dict[str, str], log: Path) -> Iterator[Gunicorn]:
-    """``gunicorn --workers WORKERS --bind 127.0.0.1:<free port> APP``, stopped after.
+    """``gunicorn -c deploy/gunicorn.conf.py APP`` (the production configuration)
+    with :data:`WORKERS` workers on 127.0.0.1:<free port>, stopped after.
 
     The environment is ours without any QUIZAPP_ variable, plus ``env``.
     """
     port = _free_port()
-    command = [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS)]
-    command += ["--bind", f"{HOST}:{port}", app_spec]
+    command = [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONFIG), app_spec]
     environment = {k: v for k, v in os.environ.items() if not k.startswith("QUIZAPP_")}
+    environment |= {"GUNICORN_BIND": f"{HOST}:{port}", "WEB_CONCURRENCY": str(WORKERS)}
     with log.open("wb") as output:
         # Our interpreter and fixed arguments: nothing comes from outside.
         process = subprocess.Popen(  # noqa: S603
@@ -500,12 +502,7 @@ def gunicorn(app_spec: str, env: dict[str, str], log: Path) -> Iterator[Gunicorn
         _wait_until_serving(process, port, log)
         yield Gunicorn(f"http://{HOST}:{port}", process, log)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        services.stop_process(process)
 
 
 def _wait_until_serving(process: subprocess.Popen, port: int, log: Path) -> None:
@@ -715,6 +712,17 @@ def _figures(
             )
         errors = sum(load.errors for load in runs)
         figures.append(Figure(f"{name}.errors", errors, "requests", 0))
+    ratios = [s.rps / b.rps for s, b in zip(save_runs, bare_runs, strict=True)]
+    figures.append(
+        Figure(
+            f"{SAVE}.throughput_vs_bare",
+            statistics.median(ratios),
+            "ratio",
+            0.5,
+            at_least=True,
+            runs=ratios,
+        )
+    )
     figures.append(Figure(f"{SAVE}.acknowledged", acknowledged, "saves"))
     figures.append(Figure(f"{SAVE}.lost_answers", lost, "saves", 0))
     other = [100 * load.other for load in bare_runs + save_runs]
@@ -734,6 +742,7 @@ def _skipped(reason: str) -> list[Figure]:
         ]
         rows.append((f"{name}.errors", "requests", 0, None))
     rows += [
+        (f"{SAVE}.throughput_vs_bare", "ratio", 0.5, None),
         (f"{SAVE}.acknowledged", "saves", None, None),
         (f"{SAVE}.lost_answers", "saves", 0, None),
         (f"{PREFIX}.other_load", "%", None, None),

@@ -23,7 +23,7 @@ class Figure:
     name: str
     value: float | None
     unit: str
-    #: The value to stay under (all our figures are costs), or None.
+    #: The value to stay under (most figures are costs), or None.
     target: float | None = None
     #: Name of the figure this one is compared with, or None.
     baseline: str | None = None
@@ -33,13 +33,15 @@ class Figure:
     note: str | None = None
     #: Every run's value, for the printout (not written to results.json).
     runs: list[float] = field(default_factory=list)
+    #: The target is a floor (a throughput, a ratio), not a ceiling.
+    at_least: bool = False
 
     @property
     def met(self) -> bool | None:
         """True or False against the target; None without a target or a value."""
         if self.target is None or self.value is None:
             return None
-        return self.value <= self.target
+        return self.value >= self.target if self.at_least else self.value <= self.target
 
     def as_json(self) -> dict[str, Any]:
         row: dict[str, Any] = {
@@ -64,7 +66,8 @@ class Figure:
             text += f"  (median of {len(self.runs)}: {shown})"
         if self.target is not None:
             verdict = "met" if self.met else "MISSED"
-            text += f"  target <= {self.target:g} {self.unit}: {verdict}"
+            bound = ">=" if self.at_least else "<="
+            text += f"  target {bound} {self.target:g} {self.unit}: {verdict}"
         if self.ratio is not None:
             text += f"  = {self.ratio:.1f}x {self.baseline}"
         return text

@@ -2,6 +2,7 @@
 
     python -m bench.run              # every module (what `make bench` does)
     python -m bench.run banks        # some modules; other modules' rows are kept
+    python -m bench.run load         # only the intake load scenario (make bench-load)
     python -m bench.run --quick      # a small smoke run of the harness; writes nothing
 
 A benchmark is a module in :data:`MODULES` with a ``run(context)`` function that
@@ -19,6 +20,7 @@ import json
 import logging
 import os
 import platform
+import signal
 import sys
 import tempfile
 import traceback
@@ -33,6 +35,7 @@ MODULES = {
     "leaderboard": "bench.leaderboard",
     "regrade": "bench.regrade",
     "statistics": "bench.statistics",
+    "load": "bench.load",
 }
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
@@ -52,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown module {', '.join(unknown)}; use {', '.join(MODULES)}")
     names = args.modules or list(MODULES)
     output = args.output or (None if args.quick else RESULTS)
+    # A SIGTERM unwinds like Ctrl-C, so servers and throwaway databases are removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     # Warnings and errors only: the figures are the output.
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
 

@@ -9,6 +9,7 @@ cannot be had, it says why and the PostgreSQL figures are recorded as skipped.
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 import time
 import uuid
@@ -137,3 +138,50 @@ def machine_jiffies() -> tuple[int, int]:
     idle = values[3] + values[4]  # idle + iowait
     total = sum(values[:8])  # guest time is already counted in user
     return total - idle, total
+
+
+@contextmanager
+def redis(port: int | None = None) -> Iterator[Server]:
+    """A throwaway ``redis-server`` on 127.0.0.1 (a free port unless given), with
+    nothing saved to disk, stopped after; its URL is ``redis://127.0.0.1:<port>/0``.
+    """
+    binary = shutil.which("redis-server")
+    if binary is None:
+        yield Server(None, "redis-server is not installed (apt-get install redis)")
+        return
+    if port is None:
+        with socket.socket() as probe:
+            probe.bind((HOST, 0))
+            port = probe.getsockname()[1]
+    # Fixed arguments, no shell.
+    process = subprocess.Popen(  # noqa: S603
+        [
+            *(binary, "--bind", HOST, "--port", str(port), "--save", ""),
+            *("--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline and process.poll() is None:
+            with socket.socket() as probe:
+                if probe.connect_ex((HOST, port)) == 0:
+                    break
+            time.sleep(0.02)
+        if process.poll() is not None:
+            yield Server(None, f"redis-server exited ({process.returncode})")
+        else:
+            yield Server(f"redis://{HOST}:{port}/0", f"Redis on {HOST}:{port}")
+    finally:
+        stop_process(process, 10)
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 30) -> None:
+    """SIGTERM, then SIGKILL if ``process`` has not exited within ``timeout`` s."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)

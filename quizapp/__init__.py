@@ -32,12 +32,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _register_templating(app)
 
     from quizapp.cli import register_commands
+    from quizapp.core.assets import register_static_versions
     from quizapp.core.auth import check_access_rules
     from quizapp.core.errors import register_error_handlers
     from quizapp.core.security import register_security_headers
 
     register_error_handlers(app)
     register_security_headers(app)
+    register_static_versions(app)
     register_commands(app)
     check_access_rules(app)
 

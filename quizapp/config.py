@@ -250,6 +250,8 @@ def _flask_config(values: dict[str, Any]) -> dict[str, Any]:
         PREFERRED_URL_SCHEME="https" if secure else "http",
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the signed session
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+        # Static URLs carry their content's hash (quizapp.core.assets): cache a year.
+        SEND_FILE_MAX_AGE_DEFAULT=365 * 24 * 3600,
         TESTING=values["ENV"] == "testing",
     )
     return config

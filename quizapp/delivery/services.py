@@ -220,12 +220,16 @@ def availability_with(
 
 
 def _attempts_of(user_id: int, quiz: Quiz) -> tuple[int, Attempt | None]:
+    return _attempt_count(user_id, quiz), _running(user_id, quiz)
+
+
+def _attempt_count(user_id: int, quiz: Quiz) -> int:
     used = db.session.scalar(
         select(func.count())
         .select_from(Attempt)
         .where(Attempt.user_id == user_id, Attempt.quiz_id == quiz.id)
     )
-    return used or 0, _running(user_id, quiz)
+    return used or 0
 
 
 # --- start ------------------------------------------------------------------------
@@ -246,9 +250,12 @@ def start_attempt(
     :raise Conflict: the quiz is not open to this candidate now (the message says
         why), or its pools no longer hold enough questions.
     """
-    if finished := finalize_if_expired(_running(user.id, quiz), now):
+    running = _running(user.id, quiz)
+    if finished := finalize_if_expired(running, now):
         log.info("attempt %s timed out before a new start", finished.id)
-    state = availability(user.id, quiz, now)
+        running = None
+    used = _attempt_count(user.id, quiz)
+    state = availability_with(quiz, terms_for(user.id, quiz), used, running, now)
     if state.running is not None:
         return state.running
     if not state.may_start:
