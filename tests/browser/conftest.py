@@ -9,12 +9,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from quizapp.extensions import db
 from tests.conftest import make_app
 
 CHROMIUM = Path("/usr/bin/chromium")
+
+# Assertions wait up to 15 s (Playwright's default is 5): a page that needs a save,
+# a redirect and a render can take longer than 5 s on a loaded 2-core CI machine,
+# and a passing test still returns as soon as the page is right.
+expect.set_options(timeout=15_000)
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
