@@ -140,6 +140,9 @@ def _serve_test(app: Flask) -> Iterator[Flask]:
         db.session.remove()
         empty_all_tables()
         db.session.remove()
+        # No connection outlives its test (a pooled SQLite connection left open
+        # could hold a lock the browser tests' server thread then waits on).
+        db.engine.dispose()
 
 
 @pytest.fixture
@@ -155,17 +158,6 @@ def fresh_app(database_url: str) -> Iterator[Flask]:
     app = make_app(database_url)
     app.test_client_class = Client
     yield from _serve_test(app)
-    with app.app_context():
-        db.engine.dispose()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _dispose_built_apps() -> Iterator[None]:
-    yield
-    for app, _state in _apps.values():
-        with app.app_context():
-            db.engine.dispose()
-    _apps.clear()
 
 
 @pytest.fixture
