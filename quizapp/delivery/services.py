@@ -17,9 +17,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import event, func, or_, select
+from sqlalchemy import event, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from quizapp import grading
@@ -417,6 +417,35 @@ def load_attempt(
     return attempt
 
 
+def load_for_save(
+    attempt_id: int, user_id: int, position: int
+) -> tuple[Attempt, AttemptItem | None] | None:
+    """The user's attempt ``attempt_id`` with its row locked (see :func:`lock`),
+    its item at ``position`` and that item's question version, in one query: what
+    a save reads before it writes.
+
+    :return: None when the user has no such attempt; ``(attempt, None)`` when the
+        attempt has no item at ``position``.
+    """
+    row = db.session.execute(
+        select(Attempt, AttemptItem)
+        .outerjoin(
+            AttemptItem,
+            (AttemptItem.attempt_id == Attempt.id) & (AttemptItem.position == position),
+        )
+        .outerjoin(AttemptItem.version)
+        .options(contains_eager(AttemptItem.version))
+        .where(Attempt.id == attempt_id, Attempt.user_id == user_id)
+        # Only the attempt's row: the lock that orders its saves, submit, finalize.
+        .with_for_update(of=Attempt)
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if row is None:
+        return None
+    db.session.info.setdefault(_LOCKED, set()).add(row[0].id)
+    return row[0], row[1]
+
+
 def lock(attempt: Attempt) -> Attempt:
     """Re-read ``attempt`` with its row locked (PostgreSQL) until the commit, so a
     save, a submit and a finalize of one attempt happen one after the other; an
@@ -539,22 +568,36 @@ def _store(
     now: datetime,
     origin: Origin,
 ) -> None:
-    item.response = response
-    if flagged is not None:
-        item.is_flagged = flagged
-    item.saved_at = now
-    db.session.add(
-        AnswerEvent(
-            attempt_id=attempt.id,
-            position=item.position,
-            response=response,
-            is_flagged=item.is_flagged,
-            at=now,
-            channel=origin.channel,
-            browser_session=origin.browser_session,
-            ip=origin.ip,
-        )
+    """Write the item's answer and its history entry with Core statements (the
+    attempt is locked, so the loaded item is current), and tell the session the
+    new values without it writing them again."""
+    is_flagged = item.is_flagged if flagged is None else flagged
+    change = (
+        update(AttemptItem.__table__)
+        .where(AttemptItem.__table__.c.id == item.id)
+        .values(response=response, is_flagged=is_flagged, saved_at=now)
     )
+    entry = insert(AnswerEvent.__table__).values(
+        attempt_id=attempt.id,
+        position=item.position,
+        response=response,
+        is_flagged=is_flagged,
+        at=now,
+        channel=origin.channel,
+        browser_session=origin.browser_session,
+        ip=origin.ip,
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        # One round trip instead of two: the UPDATE runs as a data-modifying CTE
+        # of the INSERT (always executed, in the same statement). SQLite has no
+        # DML in WITH.
+        db.session.execute(entry.add_cte(change.cte("saved_item")))
+    else:
+        db.session.execute(change)
+        db.session.execute(entry)
+    set_committed_value(item, "response", response)
+    set_committed_value(item, "is_flagged", is_flagged)
+    set_committed_value(item, "saved_at", now)
 
 
 def _notice_origin(attempt: Attempt, origin: Origin, now: datetime) -> None:
