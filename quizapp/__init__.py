@@ -72,18 +72,21 @@ def _init_extensions(app: Flask) -> None:
     from sqlalchemy.orm import joinedload
 
     from quizapp.accounts.models import User
+    from quizapp.core.db import retry_if_stale
 
     @login_manager.user_loader
     def load_user(session_token: str) -> User | None:
-        # On every request: the account and its roles in one query.
-        return (
-            db.session.execute(
-                db.select(User)
-                .where(User.session_token == session_token, User.is_active.is_(True))
-                .options(joinedload(User.roles))
-            )
-            .unique()
-            .scalar_one_or_none()
+        # On every request: the account and its roles in one query. It is the
+        # request's first statement, so the one that meets a connection that died
+        # in the pool (there is no pre-ping): retry_if_stale runs it again.
+        query = (
+            db.select(User)
+            .where(User.session_token == session_token, User.is_active.is_(True))
+            .options(joinedload(User.roles))
+        )
+        session = db.session()
+        return retry_if_stale(
+            session, lambda: session.execute(query).unique().scalar_one_or_none()
         )
 
 

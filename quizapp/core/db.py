@@ -1,15 +1,23 @@
-"""The declarative base, the UTC datetime column type and SQLite connection set-up."""
+"""The declarative base, the UTC datetime column type, SQLite connection set-up and
+the retry of a statement that met a dead pooled connection."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import has_request_context, request
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, registry
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import DeclarativeBase, Session, registry
 from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 #: Constraint names are stable across SQLite and PostgreSQL, so Alembic revisions
 #: can drop and alter them by name.
@@ -105,3 +113,24 @@ def render_migration_item(type_: str, obj: Any, autogen_context: Any) -> str | b
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False
+
+
+def retry_if_stale(session: Session, run: Callable[[], T]) -> T:
+    """``run()``; if it opened the session's transaction and failed because the
+    pooled connection was dead (PostgreSQL restarted since it was last used), roll
+    back and run it once more, on a new connection.
+
+    Safe for any request, writes included, because it only retries a first
+    statement: nothing had run on the dead connection yet. SQLAlchemy invalidates
+    the rest of the pool on the same error, so the next check-outs connect afresh.
+    """
+    if session.in_transaction():
+        return run()
+    try:
+        return run()
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        log.warning("database connection was closed; reconnecting: %s", error.orig)
+        session.rollback()
+        return run()
