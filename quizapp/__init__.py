@@ -69,24 +69,32 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.unauthorized_handler(unauthorized)
 
+    from sqlalchemy import bindparam
     from sqlalchemy.orm import joinedload
 
     from quizapp.accounts.models import User
     from quizapp.core.db import retry_if_stale
 
+    # On every request: the account and its roles in one query, built once (its
+    # construction and cache key cost more than running it).
+    query = (
+        db.select(User)
+        .where(User.session_token == bindparam("token"), User.is_active.is_(True))
+        .options(joinedload(User.roles))
+    )
+
     @login_manager.user_loader
     def load_user(session_token: str) -> User | None:
-        # On every request: the account and its roles in one query. It is the
-        # request's first statement, so the one that meets a connection that died
-        # in the pool (there is no pre-ping): retry_if_stale runs it again.
-        query = (
-            db.select(User)
-            .where(User.session_token == session_token, User.is_active.is_(True))
-            .options(joinedload(User.roles))
-        )
+        # The request's first statement, so the one that meets a connection that
+        # died in the pool (there is no pre-ping): retry_if_stale runs it again.
         session = db.session()
         return retry_if_stale(
-            session, lambda: session.execute(query).unique().scalar_one_or_none()
+            session,
+            lambda: (
+                session.execute(query, {"token": session_token})
+                .unique()
+                .scalar_one_or_none()
+            ),
         )
 
 

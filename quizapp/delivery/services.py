@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import event, func, insert, or_, select, update
+from sqlalchemy import bindparam, event, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -417,6 +417,24 @@ def load_attempt(
     return attempt
 
 
+#: What a save reads (see :func:`load_for_save`). Built once: constructing a
+#: statement and its cache key on every request cost more than running it.
+_FOR_SAVE = (
+    select(Attempt, AttemptItem)
+    .outerjoin(
+        AttemptItem,
+        (AttemptItem.attempt_id == Attempt.id)
+        & (AttemptItem.position == bindparam("position")),
+    )
+    .outerjoin(AttemptItem.version)
+    .options(contains_eager(AttemptItem.version))
+    .where(Attempt.id == bindparam("attempt_id"), Attempt.user_id == bindparam("user"))
+    # Only the attempt's row: the lock that orders its saves, submit, finalize.
+    .with_for_update(of=Attempt)
+    .execution_options(populate_existing=True)
+)
+
+
 def load_for_save(
     attempt_id: int, user_id: int, position: int
 ) -> tuple[Attempt, AttemptItem | None] | None:
@@ -428,17 +446,7 @@ def load_for_save(
         attempt has no item at ``position``.
     """
     row = db.session.execute(
-        select(Attempt, AttemptItem)
-        .outerjoin(
-            AttemptItem,
-            (AttemptItem.attempt_id == Attempt.id) & (AttemptItem.position == position),
-        )
-        .outerjoin(AttemptItem.version)
-        .options(contains_eager(AttemptItem.version))
-        .where(Attempt.id == attempt_id, Attempt.user_id == user_id)
-        # Only the attempt's row: the lock that orders its saves, submit, finalize.
-        .with_for_update(of=Attempt)
-        .execution_options(populate_existing=True)
+        _FOR_SAVE, {"attempt_id": attempt_id, "user": user_id, "position": position}
     ).one_or_none()
     if row is None:
         return None
@@ -560,6 +568,50 @@ def _refuse_save(attempt: Attempt, now: datetime) -> SaveOutcome | None:
     return None
 
 
+def _save_statements() -> tuple[Any, Any, Any]:
+    """The item's answer (UPDATE), its history entry (INSERT), and both in one
+    statement for PostgreSQL (the UPDATE as a data-modifying CTE of the INSERT,
+    always executed; SQLite has no DML in WITH). Built once, like ``_FOR_SAVE``.
+
+    The parameters are named ``new_<column>``: an execute-time parameter named
+    like a column of the table would be added to the statement's SET or VALUES.
+    """
+    items, events = AttemptItem.__table__, AnswerEvent.__table__
+
+    def new(table: Any, column: str) -> Any:
+        return bindparam(f"new_{column}", type_=table.c[column].type)
+
+    change = (
+        update(items)
+        .where(items.c.id == bindparam("new_item_id"))
+        .values(
+            {
+                column: new(events, "at" if column == "saved_at" else column)
+                for column in ("response", "is_flagged", "saved_at")
+            }
+        )
+    )
+    entry = insert(events).values(
+        {
+            column: new(events, column)
+            for column in (
+                "attempt_id",
+                "position",
+                "response",
+                "is_flagged",
+                "at",
+                "channel",
+                "browser_session",
+                "ip",
+            )
+        }
+    )
+    return change, entry, entry.add_cte(change.cte("saved_item"))
+
+
+_CHANGE_ITEM, _ADD_EVENT, _CHANGE_ITEM_AND_ADD_EVENT = _save_statements()
+
+
 def _store(
     attempt: Attempt,
     item: AttemptItem,
@@ -572,29 +624,22 @@ def _store(
     attempt is locked, so the loaded item is current), and tell the session the
     new values without it writing them again."""
     is_flagged = item.is_flagged if flagged is None else flagged
-    change = (
-        update(AttemptItem.__table__)
-        .where(AttemptItem.__table__.c.id == item.id)
-        .values(response=response, is_flagged=is_flagged, saved_at=now)
-    )
-    entry = insert(AnswerEvent.__table__).values(
-        attempt_id=attempt.id,
-        position=item.position,
-        response=response,
-        is_flagged=is_flagged,
-        at=now,
-        channel=origin.channel,
-        browser_session=origin.browser_session,
-        ip=origin.ip,
-    )
+    values = {
+        "new_item_id": item.id,
+        "new_attempt_id": attempt.id,
+        "new_position": item.position,
+        "new_response": response,
+        "new_is_flagged": is_flagged,
+        "new_at": now,
+        "new_channel": origin.channel,
+        "new_browser_session": origin.browser_session,
+        "new_ip": origin.ip,
+    }
     if db.session.get_bind().dialect.name == "postgresql":
-        # One round trip instead of two: the UPDATE runs as a data-modifying CTE
-        # of the INSERT (always executed, in the same statement). SQLite has no
-        # DML in WITH.
-        db.session.execute(entry.add_cte(change.cte("saved_item")))
+        db.session.execute(_CHANGE_ITEM_AND_ADD_EVENT, values)
     else:
-        db.session.execute(change)
-        db.session.execute(entry)
+        db.session.execute(_CHANGE_ITEM, values)
+        db.session.execute(_ADD_EVENT, values)
     set_committed_value(item, "response", response)
     set_committed_value(item, "is_flagged", is_flagged)
     set_committed_value(item, "saved_at", now)
