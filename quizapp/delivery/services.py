@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, event, func, insert, or_, select, update
+from sqlalchemy import bindparam, case, event, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -220,16 +220,15 @@ def availability_with(
 
 
 def _attempts_of(user_id: int, quiz: Quiz) -> tuple[int, Attempt | None]:
-    return _attempt_count(user_id, quiz), _running(user_id, quiz)
-
-
-def _attempt_count(user_id: int, quiz: Quiz) -> int:
-    used = db.session.scalar(
-        select(func.count())
-        .select_from(Attempt)
-        .where(Attempt.user_id == user_id, Attempt.quiz_id == quiz.id)
-    )
-    return used or 0
+    """How many attempts the user has made at ``quiz`` (running ones included), and
+    the running one: one query, and a second only when one is running."""
+    used, running_id = db.session.execute(
+        select(
+            func.count(), func.max(case((Attempt.status == IN_PROGRESS, Attempt.id)))
+        ).where(Attempt.user_id == user_id, Attempt.quiz_id == quiz.id)
+    ).one()
+    running = db.session.get(Attempt, running_id) if running_id is not None else None
+    return used or 0, running
 
 
 # --- start ------------------------------------------------------------------------
@@ -250,11 +249,10 @@ def start_attempt(
     :raise Conflict: the quiz is not open to this candidate now (the message says
         why), or its pools no longer hold enough questions.
     """
-    running = _running(user.id, quiz)
+    used, running = _attempts_of(user.id, quiz)
     if finished := finalize_if_expired(running, now):
         log.info("attempt %s timed out before a new start", finished.id)
         running = None
-    used = _attempt_count(user.id, quiz)
     state = availability_with(quiz, terms_for(user.id, quiz), used, running, now)
     if state.running is not None:
         return state.running
