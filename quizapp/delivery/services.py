@@ -404,11 +404,19 @@ _LOCKED = "quizapp.locked_attempts"
 def load_attempt(
     attempt_id: int, user_id: int, for_update: bool = False
 ) -> Attempt | None:
-    """The user's attempt ``attempt_id`` or None; ``for_update`` reads it with its
-    row locked (see :func:`lock`), so a write needs no second read."""
-    query = select(Attempt).where(Attempt.id == attempt_id, Attempt.user_id == user_id)
+    """The user's attempt ``attempt_id`` with its quiz (every attempt page shows
+    it), or None; ``for_update`` reads it with its row locked (see :func:`lock`),
+    so a write needs no second read."""
+    query = (
+        select(Attempt)
+        .where(Attempt.id == attempt_id, Attempt.user_id == user_id)
+        .options(joinedload(Attempt.quiz))
+    )
     if for_update:
-        query = query.with_for_update().execution_options(populate_existing=True)
+        # The attempt's row only: every candidate's attempt joins the same quiz.
+        query = query.with_for_update(of=Attempt).execution_options(
+            populate_existing=True
+        )
     attempt = db.session.scalar(query)
     if attempt is not None and for_update:
         db.session.info.setdefault(_LOCKED, set()).add(attempt.id)
@@ -457,7 +465,8 @@ def lock(attempt: Attempt) -> Attempt:
     save, a submit and a finalize of one attempt happen one after the other; an
     attempt already locked in this transaction is not read again."""
     if attempt.id not in db.session.info.get(_LOCKED, ()):
-        db.session.refresh(attempt, with_for_update=True)
+        # The attempt's row only (it may have been loaded joined with its quiz).
+        db.session.refresh(attempt, with_for_update={"of": Attempt})
         db.session.info.setdefault(_LOCKED, set()).add(attempt.id)
     return attempt
 
