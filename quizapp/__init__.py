@@ -73,7 +73,6 @@ def _init_extensions(app: Flask) -> None:
     from sqlalchemy.orm import joinedload
 
     from quizapp.accounts.models import User
-    from quizapp.core.db import retry_if_stale
 
     # On every request: the account and its roles in one query, built once (its
     # construction and cache key cost more than running it).
@@ -85,16 +84,10 @@ def _init_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(session_token: str) -> User | None:
-        # The request's first statement, so the one that meets a connection that
-        # died in the pool (there is no pre-ping): retry_if_stale runs it again.
-        session = db.session()
-        return retry_if_stale(
-            session,
-            lambda: (
-                session.execute(query, {"token": session_token})
-                .unique()
-                .scalar_one_or_none()
-            ),
+        return (
+            db.session.execute(query, {"token": session_token})
+            .unique()
+            .scalar_one_or_none()
         )
 
 

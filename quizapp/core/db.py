@@ -4,9 +4,8 @@ the retry of a statement that met a dead pooled connection."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import has_request_context, request
 from sqlalchemy import DateTime, MetaData, event
@@ -16,8 +15,6 @@ from sqlalchemy.orm import DeclarativeBase, Session, registry
 from sqlalchemy.types import TypeDecorator
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 #: Constraint names are stable across SQLite and PostgreSQL, so Alembic revisions
 #: can drop and alter them by name.
@@ -115,22 +112,25 @@ def render_migration_item(type_: str, obj: Any, autogen_context: Any) -> str | b
     return False
 
 
-def retry_if_stale(session: Session, run: Callable[[], T]) -> T:
-    """``run()``; if it opened the session's transaction and failed because the
-    pooled connection was dead (PostgreSQL restarted since it was last used), roll
-    back and run it once more, on a new connection.
+@event.listens_for(Session, "do_orm_execute")
+def _retry_first_statement(state: Any) -> Any:
+    """Run a transaction's first statement once more, on a new connection, if the
+    pooled one turned out to be dead (PostgreSQL restarted since it was last used;
+    there is no pre-ping, see config.py).
 
-    Safe for any request, writes included, because it only retries a first
-    statement: nothing had run on the dead connection yet. SQLAlchemy invalidates
-    the rest of the pool on the same error, so the next check-outs connect afresh.
+    Safe for any request, writes included, because only a first statement is
+    retried: nothing had run on the dead connection. SQLAlchemy invalidates the
+    rest of the pool on the same error, so the next check-outs connect afresh.
+    Returns None (run as usual) for every other statement.
     """
+    session = state.session
     if session.in_transaction():
-        return run()
+        return None
     try:
-        return run()
+        return state.invoke_statement()
     except DBAPIError as error:
         if not error.connection_invalidated:
             raise
         log.warning("database connection was closed; reconnecting: %s", error.orig)
         session.rollback()
-        return run()
+        return state.invoke_statement()

@@ -29,7 +29,7 @@ def close(database_url: str, pids: set[int]) -> int:
         admin.dispose()
 
 
-def test_signed_in_requests_after_a_restart_are_served_on_a_new_connection(
+def test_requests_after_a_restart_are_served_on_a_new_connection(
     app, client, auth, forms, database_url
 ):
     assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is False
@@ -56,6 +56,19 @@ def test_signed_in_requests_after_a_restart_are_served_on_a_new_connection(
         before = set(pids)
         sign_out = client.post("/sign-out", data={"csrf_token": token})
         reconnected_for_the_post = pids - before
+        # Signed out, the first statement is the sign-in's own lookup.
+        token = forms.token("/sign-in")
+        assert close(database_url, pids) >= 1
+        before = set(pids)
+        sign_in = client.post(
+            "/sign-in",
+            data={
+                "email": "cand@example.org",
+                "password": "correct horse battery",
+                "csrf_token": token,
+            },
+        )
+        reconnected_for_the_sign_in = pids - before
     finally:
         event.remove(db.engine, "connect", note)
         db.session.remove()
@@ -65,3 +78,5 @@ def test_signed_in_requests_after_a_restart_are_served_on_a_new_connection(
     assert reconnected_for_the_page
     assert sign_out.status_code == 302
     assert reconnected_for_the_post
+    assert sign_in.status_code == 302, sign_in.get_data(as_text=True)[:300]
+    assert reconnected_for_the_sign_in
