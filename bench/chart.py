@@ -65,7 +65,7 @@ def draw(rows: list[dict]) -> str:
         f'height="{HEIGHT}" font-family="sans-serif" font-size="12">',
         f'<rect width="{WIDTH}" height="{HEIGHT}" fill="white"/>',
         f'<text x="{LEFT}" y="22" font-size="14">Latency against concurrent '
-        "candidates (make bench-load, 2 shared cores)</text>",
+        "candidates (make bench-load, 2 cores)</text>",
     ]
     decade = low
     while decade <= high:

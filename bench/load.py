@@ -113,8 +113,17 @@ class Level:
         )
 
 
+def levels_to_run(quick: bool) -> tuple[int, ...]:
+    """:data:`LEVELS`, or ``BENCH_LOAD_LEVELS`` (e.g. ``100,1000``) when set: fewer
+    levels when the full run (about 30 min) does not fit."""
+    chosen = os.environ.get("BENCH_LOAD_LEVELS")
+    if chosen:
+        return tuple(int(level) for level in chosen.split(","))
+    return QUICK_LEVELS if quick else LEVELS
+
+
 def run(context: Context) -> list[Figure]:
-    levels = QUICK_LEVELS if context.quick else LEVELS
+    levels = levels_to_run(context.quick)
     if shutil.which("redis-server") is None:
         return _skipped(levels, "redis-server is not installed")
     with services.postgres() as server, services.redis() as redis:

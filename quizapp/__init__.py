@@ -69,19 +69,23 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.unauthorized_handler(unauthorized)
 
+    from sqlalchemy import bindparam
     from sqlalchemy.orm import joinedload
 
     from quizapp.accounts.models import User
 
+    # On every request: the account and its roles in one query, built once (its
+    # construction and cache key cost more than running it).
+    query = (
+        db.select(User)
+        .where(User.session_token == bindparam("token"), User.is_active.is_(True))
+        .options(joinedload(User.roles))
+    )
+
     @login_manager.user_loader
     def load_user(session_token: str) -> User | None:
-        # On every request: the account and its roles in one query.
         return (
-            db.session.execute(
-                db.select(User)
-                .where(User.session_token == session_token, User.is_active.is_(True))
-                .options(joinedload(User.roles))
-            )
+            db.session.execute(query, {"token": session_token})
             .unique()
             .scalar_one_or_none()
         )

@@ -27,12 +27,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import segno
 from flask import current_app
-from fpdf import FPDF, Align, XPos, YPos
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -45,6 +44,11 @@ from quizapp.core.errors import Conflict, DomainError
 from quizapp.extensions import db
 from quizapp.programmes.models import SELECTED, SHORTLIST
 from quizapp.programmes.services import cohort_ids, selection_of
+
+if TYPE_CHECKING:
+    # fpdf (with fontTools and Pillow) is 35 MB resident, in every gunicorn worker
+    # if imported here; only the PDF views need it, so render_pdf imports it.
+    from fpdf import FPDF
 
 # -- Codes --------------------------------------------------------------------------
 
@@ -489,6 +493,8 @@ def _fit(pdf: FPDF, text: str, style: str, size: float, width: float) -> None:
 
 
 def _centred(pdf: FPDF, text: str, height: float, width: float) -> None:
+    from fpdf import Align, XPos, YPos
+
     pdf.set_x((PAGE_W - width) / 2)
     pdf.multi_cell(
         width,
@@ -503,6 +509,8 @@ def _centred(pdf: FPDF, text: str, height: float, width: float) -> None:
 def render_pdf(certificate: Certificate, url: str) -> bytes:
     """The certificate as a one-page landscape A4 PDF; a revoked one is stamped
     REVOKED across the page."""
+    from fpdf import FPDF, Align, XPos, YPos
+
     text = certificate_text(certificate, url)
     pdf = FPDF(orientation="L", unit="mm", format="A4")
     pdf.set_creation_date(certificate.issued_at)
@@ -590,6 +598,8 @@ def render_pdf(certificate: Certificate, url: str) -> bytes:
 
 
 def _stamp(pdf: FPDF, revoked: str) -> None:
+    from fpdf import Align
+
     pdf.set_text_color(*STAMP)
     pdf.set_draw_color(*STAMP)
     with pdf.rotation(angle=18, x=PAGE_W / 2, y=PAGE_H / 2):

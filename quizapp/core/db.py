@@ -1,15 +1,20 @@
-"""The declarative base, the UTC datetime column type and SQLite connection set-up."""
+"""The declarative base, the UTC datetime column type, SQLite connection set-up and
+the retry of a statement that met a dead pooled connection."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import has_request_context, request
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, registry
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import DeclarativeBase, Session, registry
 from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger(__name__)
 
 #: Constraint names are stable across SQLite and PostgreSQL, so Alembic revisions
 #: can drop and alter them by name.
@@ -105,3 +110,27 @@ def render_migration_item(type_: str, obj: Any, autogen_context: Any) -> str | b
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _retry_first_statement(state: Any) -> Any:
+    """Run a transaction's first statement once more, on a new connection, if the
+    pooled one turned out to be dead (PostgreSQL restarted since it was last used;
+    there is no pre-ping, see config.py).
+
+    Safe for any request, writes included, because only a first statement is
+    retried: nothing had run on the dead connection. SQLAlchemy invalidates the
+    rest of the pool on the same error, so the next check-outs connect afresh.
+    Returns None (run as usual) for every other statement.
+    """
+    session = state.session
+    if session.in_transaction():
+        return None
+    try:
+        return state.invoke_statement()
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        log.warning("database connection was closed; reconnecting: %s", error.orig)
+        session.rollback()
+        return state.invoke_statement()

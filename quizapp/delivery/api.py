@@ -9,6 +9,7 @@ the question. CSRF is checked through the ``X-CSRFToken`` header.
 from __future__ import annotations
 
 from flask import abort, jsonify, request, url_for
+from flask_login import current_user
 
 from quizapp.accounts.models import Role
 from quizapp.core import clock
@@ -54,10 +55,17 @@ def save_answer(attempt_id: int, position: int):
     :raise 422: the answer does not fit the question.
     """
     body = _json_body()
-    attempt = own_attempt_or_404(attempt_id)
+    # The attempt (locked), the item and its version in one query; someone
+    # else's attempt is 404.
+    attempt, item = services.load_for_save(
+        attempt_id, current_user.id, position
+    ) or abort(404)
+    if services.finalize_if_expired(attempt, clock.now()):
+        db.session.commit()
     if attempt.is_finalized:
         return _closed(attempt)
-    item = services.item_at(attempt, position) or abort(404)
+    if item is None:
+        abort(404)
     answer = responses.clean(item.version.content, body.get("response"))
     flagged = body.get("flagged")
     if flagged is not None and type(flagged) is not bool:

@@ -17,9 +17,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import event, func, or_, select
+from sqlalchemy import bindparam, case, event, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from quizapp import grading
@@ -220,16 +220,15 @@ def availability_with(
 
 
 def _attempts_of(user_id: int, quiz: Quiz) -> tuple[int, Attempt | None]:
-    return _attempt_count(user_id, quiz), _running(user_id, quiz)
-
-
-def _attempt_count(user_id: int, quiz: Quiz) -> int:
-    used = db.session.scalar(
-        select(func.count())
-        .select_from(Attempt)
-        .where(Attempt.user_id == user_id, Attempt.quiz_id == quiz.id)
-    )
-    return used or 0
+    """How many attempts the user has made at ``quiz`` (running ones included), and
+    the running one: one query, and a second only when one is running."""
+    used, running_id = db.session.execute(
+        select(
+            func.count(), func.max(case((Attempt.status == IN_PROGRESS, Attempt.id)))
+        ).where(Attempt.user_id == user_id, Attempt.quiz_id == quiz.id)
+    ).one()
+    running = db.session.get(Attempt, running_id) if running_id is not None else None
+    return used or 0, running
 
 
 # --- start ------------------------------------------------------------------------
@@ -250,11 +249,10 @@ def start_attempt(
     :raise Conflict: the quiz is not open to this candidate now (the message says
         why), or its pools no longer hold enough questions.
     """
-    running = _running(user.id, quiz)
+    used, running = _attempts_of(user.id, quiz)
     if finished := finalize_if_expired(running, now):
         log.info("attempt %s timed out before a new start", finished.id)
         running = None
-    used = _attempt_count(user.id, quiz)
     state = availability_with(quiz, terms_for(user.id, quiz), used, running, now)
     if state.running is not None:
         return state.running
@@ -406,15 +404,60 @@ _LOCKED = "quizapp.locked_attempts"
 def load_attempt(
     attempt_id: int, user_id: int, for_update: bool = False
 ) -> Attempt | None:
-    """The user's attempt ``attempt_id`` or None; ``for_update`` reads it with its
-    row locked (see :func:`lock`), so a write needs no second read."""
-    query = select(Attempt).where(Attempt.id == attempt_id, Attempt.user_id == user_id)
+    """The user's attempt ``attempt_id`` with its quiz (every attempt page shows
+    it), or None; ``for_update`` reads it with its row locked (see :func:`lock`),
+    so a write needs no second read."""
+    query = (
+        select(Attempt)
+        .where(Attempt.id == attempt_id, Attempt.user_id == user_id)
+        .options(joinedload(Attempt.quiz))
+    )
     if for_update:
-        query = query.with_for_update().execution_options(populate_existing=True)
+        # The attempt's row only: every candidate's attempt joins the same quiz.
+        query = query.with_for_update(of=Attempt).execution_options(
+            populate_existing=True
+        )
     attempt = db.session.scalar(query)
     if attempt is not None and for_update:
         db.session.info.setdefault(_LOCKED, set()).add(attempt.id)
     return attempt
+
+
+#: What a save reads (see :func:`load_for_save`). Built once: constructing a
+#: statement and its cache key on every request cost more than running it.
+_FOR_SAVE = (
+    select(Attempt, AttemptItem)
+    .outerjoin(
+        AttemptItem,
+        (AttemptItem.attempt_id == Attempt.id)
+        & (AttemptItem.position == bindparam("position")),
+    )
+    .outerjoin(AttemptItem.version)
+    .options(contains_eager(AttemptItem.version))
+    .where(Attempt.id == bindparam("attempt_id"), Attempt.user_id == bindparam("user"))
+    # Only the attempt's row: the lock that orders its saves, submit, finalize.
+    .with_for_update(of=Attempt)
+    .execution_options(populate_existing=True)
+)
+
+
+def load_for_save(
+    attempt_id: int, user_id: int, position: int
+) -> tuple[Attempt, AttemptItem | None] | None:
+    """The user's attempt ``attempt_id`` with its row locked (see :func:`lock`),
+    its item at ``position`` and that item's question version, in one query: what
+    a save reads before it writes.
+
+    :return: None when the user has no such attempt; ``(attempt, None)`` when the
+        attempt has no item at ``position``.
+    """
+    row = db.session.execute(
+        _FOR_SAVE, {"attempt_id": attempt_id, "user": user_id, "position": position}
+    ).one_or_none()
+    if row is None:
+        return None
+    db.session.info.setdefault(_LOCKED, set()).add(row[0].id)
+    return row[0], row[1]
 
 
 def lock(attempt: Attempt) -> Attempt:
@@ -422,7 +465,8 @@ def lock(attempt: Attempt) -> Attempt:
     save, a submit and a finalize of one attempt happen one after the other; an
     attempt already locked in this transaction is not read again."""
     if attempt.id not in db.session.info.get(_LOCKED, ()):
-        db.session.refresh(attempt, with_for_update=True)
+        # The attempt's row only (it may have been loaded joined with its quiz).
+        db.session.refresh(attempt, with_for_update={"of": Attempt})
         db.session.info.setdefault(_LOCKED, set()).add(attempt.id)
     return attempt
 
@@ -531,6 +575,50 @@ def _refuse_save(attempt: Attempt, now: datetime) -> SaveOutcome | None:
     return None
 
 
+def _save_statements() -> tuple[Any, Any, Any]:
+    """The item's answer (UPDATE), its history entry (INSERT), and both in one
+    statement for PostgreSQL (the UPDATE as a data-modifying CTE of the INSERT,
+    always executed; SQLite has no DML in WITH). Built once, like ``_FOR_SAVE``.
+
+    The parameters are named ``new_<column>``: an execute-time parameter named
+    like a column of the table would be added to the statement's SET or VALUES.
+    """
+    items, events = AttemptItem.__table__, AnswerEvent.__table__
+
+    def new(table: Any, column: str) -> Any:
+        return bindparam(f"new_{column}", type_=table.c[column].type)
+
+    change = (
+        update(items)
+        .where(items.c.id == bindparam("new_item_id"))
+        .values(
+            {
+                column: new(events, "at" if column == "saved_at" else column)
+                for column in ("response", "is_flagged", "saved_at")
+            }
+        )
+    )
+    entry = insert(events).values(
+        {
+            column: new(events, column)
+            for column in (
+                "attempt_id",
+                "position",
+                "response",
+                "is_flagged",
+                "at",
+                "channel",
+                "browser_session",
+                "ip",
+            )
+        }
+    )
+    return change, entry, entry.add_cte(change.cte("saved_item"))
+
+
+_CHANGE_ITEM, _ADD_EVENT, _CHANGE_ITEM_AND_ADD_EVENT = _save_statements()
+
+
 def _store(
     attempt: Attempt,
     item: AttemptItem,
@@ -539,22 +627,29 @@ def _store(
     now: datetime,
     origin: Origin,
 ) -> None:
-    item.response = response
-    if flagged is not None:
-        item.is_flagged = flagged
-    item.saved_at = now
-    db.session.add(
-        AnswerEvent(
-            attempt_id=attempt.id,
-            position=item.position,
-            response=response,
-            is_flagged=item.is_flagged,
-            at=now,
-            channel=origin.channel,
-            browser_session=origin.browser_session,
-            ip=origin.ip,
-        )
-    )
+    """Write the item's answer and its history entry with Core statements (the
+    attempt is locked, so the loaded item is current), and tell the session the
+    new values without it writing them again."""
+    is_flagged = item.is_flagged if flagged is None else flagged
+    values = {
+        "new_item_id": item.id,
+        "new_attempt_id": attempt.id,
+        "new_position": item.position,
+        "new_response": response,
+        "new_is_flagged": is_flagged,
+        "new_at": now,
+        "new_channel": origin.channel,
+        "new_browser_session": origin.browser_session,
+        "new_ip": origin.ip,
+    }
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(_CHANGE_ITEM_AND_ADD_EVENT, values)
+    else:
+        db.session.execute(_CHANGE_ITEM, values)
+        db.session.execute(_ADD_EVENT, values)
+    set_committed_value(item, "response", response)
+    set_committed_value(item, "is_flagged", is_flagged)
+    set_committed_value(item, "saved_at", now)
 
 
 def _notice_origin(attempt: Attempt, origin: Origin, now: datetime) -> None:

@@ -114,8 +114,9 @@ def start(slug: str):
     attempt = services.start_attempt(
         current_user, quiz, clock.now(), request_origin.ip, request_origin.agent
     )
+    attempt_id = attempt.id  # read before the commit expires it (a reload)
     db.session.commit()
-    return redirect(url_for("delivery.question", attempt_id=attempt.id, position=1))
+    return redirect(url_for("delivery.question", attempt_id=attempt_id, position=1))
 
 
 @bp.get("/attempts/<int:attempt_id>")

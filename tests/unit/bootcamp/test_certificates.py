@@ -8,6 +8,7 @@ import logging
 import re
 from datetime import UTC, date, datetime, timedelta
 
+import fpdf
 import pytest
 import segno
 from fpdf import FPDF
@@ -338,7 +339,8 @@ def recorded(monkeypatch) -> list[RecordingPDF]:
         made.append(pdf)
         return pdf
 
-    monkeypatch.setattr(certificates, "FPDF", make)
+    # render_pdf imports FPDF when it runs (fpdf is not loaded by every worker).
+    monkeypatch.setattr(fpdf, "FPDF", make)
     return made
 
 

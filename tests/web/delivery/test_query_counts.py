@@ -108,3 +108,30 @@ def _ranked(quiz) -> int:
     from quizapp.programmes import ranking
 
     return ranking.leaderboard(quiz).total
+
+
+def test_an_autosave_reads_once_and_writes_in_one_statement_on_postgresql(
+    app, tmp_path, client, auth, forms
+):
+    """The user; the attempt locked with its item and version; the item's answer
+    with its history entry (one statement on PostgreSQL, two on SQLite)."""
+    make_quiz(tmp_path, "quiz", keys=EVERY_TYPE_KEYS[:2])
+    make_user(email="cand@example.org")
+    auth.sign_in("cand@example.org")
+    response = forms.post("/quizzes/quiz/start", {}, page="/quizzes/quiz")
+    base = re.search(r"/attempts/(\d+)/", response.location).group(0)
+    page = client.get(f"{base}q/1").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+
+    with counted_queries() as statements:
+        saved = client.post(
+            f"/api{base}answers/1",
+            json={"response": None, "flagged": True},
+            headers={"X-CSRFToken": csrf},
+        )
+
+    assert saved.status_code == 200, saved.get_data(as_text=True)
+    writes = 1 if db.engine.dialect.name == "postgresql" else 2
+    sql = [" ".join(s.split()) for s in statements if not s.startswith("BEGIN")]
+    assert len(sql) == 2 + writes, sql
+    assert "FOR UPDATE" in sql[1] or db.engine.dialect.name == "sqlite"
