@@ -606,7 +606,6 @@ def _users(rng: random.Random, count: int) -> Iterator[dict[str, Any]]:
             "discipline": rng.choice(DISCIPLINES),
             "graduation_year": rng.randint(2015, 2026),
             "is_active": True,
-            "session_token": f"bench-{n}-{rng.getrandbits(64):016x}",
             "created_at": opened + timedelta(seconds=rng.randrange(60 * 86400)),
         }
 

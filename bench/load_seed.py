@@ -26,7 +26,7 @@ from sqlalchemy import insert, select
 from bench.banks import BenchError, migrate_quietly
 from quizapp import create_app
 from quizapp.accounts import passwords
-from quizapp.accounts.models import Role, User, UserRole, new_session_token
+from quizapp.accounts.models import Role, User, UserRole
 from quizapp.banks import sync
 from quizapp.core import clock
 from quizapp.extensions import db
@@ -77,7 +77,6 @@ def _add_accounts(kind: str, count: int, role: str, password_hash: str) -> int:
                 "name": email.split("@")[0].title(),
                 "password_hash": password_hash,
                 "is_active": True,
-                "session_token": new_session_token(),
                 "created_at": now,
             }
             for email in missing

@@ -519,7 +519,6 @@ def _users(rng: random.Random, count: int) -> Iterator[dict[str, Any]]:
             "name": f"Candidate {n}",
             "password_hash": "$argon2id$bench-not-a-hash",
             "is_active": True,
-            "session_token": f"bench-{n}-{rng.getrandbits(64):016x}",
             "created_at": opened + timedelta(seconds=rng.randrange(60 * 86400)),
         }
 

@@ -464,7 +464,6 @@ def _users(count: int) -> Iterator[dict[str, Any]]:
             "name": f"Candidate {n}",
             "password_hash": "$argon2id$bench-not-a-hash",
             "is_active": True,
-            "session_token": f"bench-stats-{n}",
             "created_at": opened,
         }
 

@@ -72,23 +72,34 @@ def _init_extensions(app: Flask) -> None:
     from sqlalchemy import bindparam
     from sqlalchemy.orm import joinedload
 
-    from quizapp.accounts.models import User
+    from quizapp.accounts.models import SIGN_IN_MAX_AGE, SignIn, User
+    from quizapp.core import clock
 
-    # On every request: the account and its roles in one query, built once (its
-    # construction and cache key cost more than running it).
+    # On every request: the sign-in, its account and the roles in one query, built
+    # once (its construction and cache key cost more than running it).
     query = (
         db.select(User)
-        .where(User.session_token == bindparam("token"), User.is_active.is_(True))
+        .join(SignIn, SignIn.user_id == User.id)
+        .where(
+            SignIn.token == bindparam("token"),
+            SignIn.created_at >= bindparam("oldest"),
+            User.is_active.is_(True),
+        )
         .options(joinedload(User.roles))
     )
 
     @login_manager.user_loader
-    def load_user(session_token: str) -> User | None:
-        return (
-            db.session.execute(query, {"token": session_token})
+    def load_user(token: str) -> User | None:
+        user = (
+            db.session.execute(
+                query, {"token": token, "oldest": clock.now() - SIGN_IN_MAX_AGE}
+            )
             .unique()
             .scalar_one_or_none()
         )
+        if user is not None:
+            user.sign_in_token = token
+        return user
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from quizapp.core import mail
+
 ENV_PREFIX = "QUIZAPP_"
 
 #: Variables with the prefix that are not settings of the app itself: read by the
@@ -108,6 +110,31 @@ SETTINGS: dict[str, Setting] = {
         int,
         "Seconds after a deadline during which answers still in flight are "
         "accepted (the network is not instantaneous); 0 to 60.",
+    ),
+    "MAIL_BACKEND": Setting(
+        "console",
+        str,
+        "How e-mail (password reset links) leaves: console (written to the log; "
+        "the default), smtp, memory (tests), or package.module:callable.",
+    ),
+    "MAIL_FROM": Setting(
+        "quizapp <no-reply@localhost>", str, "The From: address of every e-mail."
+    ),
+    "SMTP_HOST": Setting("localhost", str, "SMTP server (MAIL_BACKEND=smtp)."),
+    "SMTP_PORT": Setting(587, int, "SMTP port: 587 with starttls, 465 with ssl."),
+    "SMTP_SECURITY": Setting(
+        "starttls", str, "starttls | ssl | none (none only for a local relay)."
+    ),
+    "SMTP_USERNAME": Setting("", str, "SMTP user name; empty to send without."),
+    "SMTP_PASSWORD": Setting("", str, "SMTP password."),
+    "PASSWORD_RESET_MINUTES": Setting(
+        60, int, "How long a password reset link works, in minutes (5 to 1440)."
+    ),
+    "PASSWORD_RESET_LIMIT_PER_IP": Setting(
+        "20 per hour", str, "Password reset requests allowed from one IP address."
+    ),
+    "PASSWORD_RESET_LIMIT_PER_ACCOUNT": Setting(
+        "3 per hour", str, "Password reset e-mails sent to one address."
     ),
     "PASSWORD_HASH_PROFILE": Setting(
         "OWASP",
@@ -205,6 +232,15 @@ def _check(values: dict[str, Any]) -> None:
         raise ConfigError("QUIZAPP_BASE_URL must start with http:// or https://.")
     if not 0 <= values["SAVE_GRACE_SECONDS"] <= 60:
         raise ConfigError("QUIZAPP_SAVE_GRACE_SECONDS must be between 0 and 60.")
+    if not 5 <= values["PASSWORD_RESET_MINUTES"] <= 1440:
+        raise ConfigError("QUIZAPP_PASSWORD_RESET_MINUTES must be between 5 and 1440.")
+    if values["SMTP_SECURITY"] not in ("starttls", "ssl", "none"):
+        raise ConfigError("QUIZAPP_SMTP_SECURITY must be starttls, ssl or none.")
+    if values["MAIL_BACKEND"] not in mail.BUILT_IN:
+        try:
+            mail.load_callable(values["MAIL_BACKEND"])
+        except ValueError as exc:
+            raise ConfigError(f"QUIZAPP_MAIL_BACKEND: {exc}") from None
     if values["TRUSTED_PROXIES"] < 0:
         raise ConfigError("QUIZAPP_TRUSTED_PROXIES cannot be negative.")
 

@@ -22,6 +22,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from quizapp import create_app
+from quizapp.core import mail
 from quizapp.extensions import db, limiter
 
 TEST_CONFIG = {
@@ -30,6 +31,7 @@ TEST_CONFIG = {
     "PASSWORD_HASH_PROFILE": "CHEAPEST",
     "RATELIMIT_STORAGE_URL": "memory://",
     "BASE_URL": "http://localhost",
+    "MAIL_BACKEND": "memory",
 }
 
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -136,6 +138,7 @@ def _serve_test(app: Flask) -> Iterator[Flask]:
     with app.app_context():
         if app.config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
             limiter.reset()  # (tests of other storages manage their own counters)
+        mail.outbox().clear()
         yield app
         db.session.remove()
         empty_all_tables()

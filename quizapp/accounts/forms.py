@@ -113,6 +113,30 @@ class ChangePasswordForm(FlaskForm):
     submit = SubmitField("Change password")
 
 
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("E-mail", EMAIL, render_kw={"autocomplete": "email"})
+    submit = SubmitField("Send me a link")
+
+
+class ResetPasswordForm(FlaskForm):
+    new_password = PasswordField(
+        "New password",
+        [InputRequired("Choose a new password."), Length(max=MAX_LENGTH)],
+        description=f"At least {MIN_LENGTH} characters. "
+        "Every browser signed in to this account will be signed out.",
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        "Repeat the new password",
+        [
+            InputRequired("Repeat the new password."),
+            EqualTo("new_password", "The two passwords differ."),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField("Set the new password")
+
+
 class CheckboxListField(SelectMultipleField):
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from flask_login import UserMixin
@@ -47,7 +47,12 @@ GRADUATION_YEAR_MIN = 1950
 GRADUATION_YEAR_MAX = 2100
 
 
-def new_session_token() -> str:
+#: A sign-in lasts at most this long, however active, before the password is asked
+#: again (the session cookie's own expiry, ``SESSION_HOURS``, ends an idle one).
+SIGN_IN_MAX_AGE = timedelta(days=30)
+
+
+def new_sign_in_token() -> str:
     return secrets.token_urlsafe(32)
 
 
@@ -73,11 +78,6 @@ class User(UserMixin, db.Model):
     discipline: Mapped[str | None] = mapped_column(String(64))
     graduation_year: Mapped[int | None]
     is_active: Mapped[bool] = mapped_column(default=True)
-    #: What the session cookie carries instead of the id; replacing it signs the
-    #: account out of every browser (password change, deactivation).
-    session_token: Mapped[str] = mapped_column(
-        String(64), unique=True, default=new_session_token
-    )
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     last_sign_in_at: Mapped[datetime | None]
 
@@ -89,8 +89,12 @@ class User(UserMixin, db.Model):
         order_by="UserRole.role",
     )
 
-    def get_id(self) -> str:
-        return self.session_token
+    #: The token of the sign-in this object was loaded through (or just made by);
+    #: Flask-Login keeps it in the session cookie instead of the account's id.
+    sign_in_token = None  # (not a column: set per request)
+
+    def get_id(self) -> str | None:
+        return self.sign_in_token
 
     @property
     def role_names(self) -> frozenset[str]:
@@ -101,6 +105,28 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"
+
+
+class SignIn(db.Model):
+    """One browser's signed-in session, kept on the server so that signing out ends
+    it for good: a copy of the session cookie taken before sign-out is worthless.
+
+    Changing the password or deactivating the account deletes them all.
+    """
+
+    __tablename__ = "sign_ins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(
+        String(64), unique=True, default=new_sign_in_token
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    #: Where it was made from, shown to the account holder.
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
 
 
 class UserRole(db.Model):

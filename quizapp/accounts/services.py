@@ -3,12 +3,16 @@ commit to the caller (a view or a CLI command), so one request is one transactio
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app, render_template, url_for
+from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 
 from quizapp.accounts import passwords
@@ -16,13 +20,14 @@ from quizapp.accounts.models import (
     DISCIPLINES,
     GRADUATION_YEAR_MAX,
     GRADUATION_YEAR_MIN,
+    SIGN_IN_MAX_AGE,
     Role,
+    SignIn,
     User,
     UserRole,
     count_active_admins,
-    new_session_token,
 )
-from quizapp.core import audit, clock
+from quizapp.core import audit, clock, mail
 from quizapp.core.errors import Conflict, DomainError, PermissionDenied
 from quizapp.extensions import db
 
@@ -168,7 +173,7 @@ def change_password(user: User, current: str, new: str) -> None:
         new, user.name, user.email, user.school or "", field="new_password"
     )
     user.password_hash = passwords.hash_password(new)
-    user.session_token = new_session_token()
+    end_all_sign_ins(user)
     audit.record("account.password_changed", "user", user.id, actor=user)
     log.info("password changed: user=%s", user.id)
 
@@ -273,9 +278,132 @@ def set_active(user: User, active: bool, actor: User | None) -> bool:
             raise PermissionDenied("You cannot deactivate your own account.")
         if user.has_role(Role.admin) and count_active_admins() <= 1:
             raise Conflict("This is the last active admin account.")
-        user.session_token = new_session_token()
+        end_all_sign_ins(user)
     user.is_active = active
     action = "account.activated" if active else "account.deactivated"
     audit.record(action, "user", user.id, actor=actor)
     log.info("%s: user=%s", action, user.id)
     return True
+
+
+def start_sign_in(user: User, ip: str | None, user_agent: str | None) -> str:
+    """Record a new signed-in session for ``user`` and return its token (what the
+    session cookie carries). The account's sign-ins older than
+    :data:`SIGN_IN_MAX_AGE` are cleared on the way, so the table stays small."""
+    db.session.execute(
+        db.delete(SignIn).where(
+            SignIn.user_id == user.id, SignIn.created_at < clock.now() - SIGN_IN_MAX_AGE
+        )
+    )
+    sign_in = SignIn(
+        user_id=user.id,
+        ip=(ip or "")[:45] or None,
+        user_agent=(user_agent or "")[:200] or None,
+        created_at=clock.now(),
+    )
+    db.session.add(sign_in)
+    db.session.flush()
+    user.sign_in_token = sign_in.token
+    return sign_in.token
+
+
+def end_sign_in(token: str | None) -> None:
+    """End one signed-in session (sign-out)."""
+    if token:
+        db.session.execute(db.delete(SignIn).where(SignIn.token == token))
+
+
+def end_all_sign_ins(user: User) -> None:
+    """Sign ``user`` out of every browser."""
+    db.session.execute(db.delete(SignIn).where(SignIn.user_id == user.id))
+    user.sign_in_token = None
+
+
+# Password reset by e-mail. The link carries a token signed with the app's secret,
+# with its time (it expires) and a fingerprint of the password hash: resetting the
+# password changes the hash, so a link works once, and a link sent before the
+# password changed in any other way no longer works either.
+
+RESET_SALT = "quizapp.password-reset"
+
+
+def _password_fingerprint(user: User) -> str:
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:20]
+
+
+def _reset_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=RESET_SALT)
+
+
+def password_reset_token(user: User) -> str:
+    return _reset_serializer().dumps([user.id, _password_fingerprint(user)])
+
+
+class ResetLinkInvalid(DomainError):
+    status = 400
+
+
+RESET_LINK_INVALID = (
+    "This password reset link has expired or has already been used. "
+    "Ask for a new one below."
+)
+
+
+def user_for_reset(token: str) -> User:
+    """The account a reset link is for.
+
+    :raise ResetLinkInvalid: the link is forged, expired, already used, or its
+        account is deactivated.
+    """
+    max_age = current_app.config["QUIZAPP_PASSWORD_RESET_MINUTES"] * 60
+    try:
+        user_id, fingerprint = _reset_serializer().loads(token, max_age=max_age)
+        user = db.session.get(User, int(user_id))
+    except (BadData, TypeError, ValueError):
+        raise ResetLinkInvalid(RESET_LINK_INVALID) from None
+    if (
+        user is None
+        or not user.is_active
+        or not hmac.compare_digest(str(fingerprint), _password_fingerprint(user))
+    ):
+        raise ResetLinkInvalid(RESET_LINK_INVALID)
+    return user
+
+
+def request_password_reset(email: str) -> None:
+    """Send a reset link to ``email`` if it belongs to an active account. Says
+    nothing either way: the page answers the same, so it tells no one which
+    addresses have accounts."""
+    user = find_by_email(email)
+    if user is None or not user.is_active:
+        log.info("password reset asked for an unknown or inactive address")
+        return
+    link = current_app.config["QUIZAPP_BASE_URL"].rstrip("/") + url_for(
+        "accounts.reset_password", token=password_reset_token(user)
+    )
+    minutes = current_app.config["QUIZAPP_PASSWORD_RESET_MINUTES"]
+    mail.send(
+        mail.Message(
+            to=user.email,
+            subject="Reset your quizapp password",
+            body=render_template(
+                "accounts/reset_mail.txt", user=user, link=link, minutes=minutes
+            ),
+        )
+    )
+    audit.record("account.password_reset_sent", "user", user.id)
+    log.info("password reset link sent: user=%s", user.id)
+
+
+def reset_password(user: User, new: str) -> None:
+    """Set a new password from a reset link and sign out every browser.
+
+    :raise DomainError: on ``new_password`` if it is weak.
+    """
+    check_password_strength(
+        new, user.name, user.email, user.school or "", field="new_password"
+    )
+    user.password_hash = passwords.hash_password(new)
+    end_all_sign_ins(user)
+    audit.record("account.password_reset", "user", user.id, actor=user)
+    log.info("password reset: user=%s", user.id)

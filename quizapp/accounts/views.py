@@ -21,13 +21,15 @@ from quizapp.accounts.forms import (
     AccountSearchForm,
     ActivationForm,
     ChangePasswordForm,
+    ForgotPasswordForm,
     NewAccountForm,
+    ResetPasswordForm,
     RoleChangeForm,
     SignInForm,
     SignUpForm,
 )
 from quizapp.accounts.models import Role, User
-from quizapp.core import audit
+from quizapp.core import audit, mail
 from quizapp.core.auth import is_safe_next, public, role_required, signed_in
 from quizapp.core.errors import DomainError, form_status, pour_onto
 from quizapp.extensions import db, limiter
@@ -35,9 +37,11 @@ from quizapp.extensions import db, limiter
 
 def _start_session(user: User) -> None:
     """Sign ``user`` in on a fresh session, so nothing from before sign-in (a planted
-    cookie, another person's leftovers) carries over."""
+    cookie, another person's leftovers) carries over: a new server-side sign-in
+    record whose token the cookie carries (the caller commits)."""
     session.clear()
     session.permanent = True
+    services.start_sign_in(user, request.remote_addr, request.headers.get("User-Agent"))
     login_user(user)
 
 
@@ -74,8 +78,8 @@ def sign_up():
         except DomainError as error:
             pour_onto(form, error)
         else:
-            db.session.commit()
             _start_session(user)
+            db.session.commit()
             flash("Welcome to quizapp. Your account is ready.", "success")
             return redirect(url_for("home.index"))
     return render_template("accounts/sign_up.html", form=form), form_status(form)
@@ -108,8 +112,8 @@ def sign_in():
             pour_onto(form, error)
             status = error.status
         else:
-            db.session.commit()
             _start_session(user)
+            db.session.commit()
             return redirect(
                 next_url if is_safe_next(next_url) else url_for("home.index")
             )
@@ -121,6 +125,8 @@ def sign_in():
 @bp.post("/sign-out")
 @signed_in
 def sign_out():
+    services.end_sign_in(current_user.get_id())
+    db.session.commit()
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
@@ -140,13 +146,87 @@ def change_password():
         except DomainError as error:
             pour_onto(form, error)
         else:
-            db.session.commit()
             _start_session(current_user._get_current_object())
+            db.session.commit()
             flash("Your password has been changed.", "success")
             return redirect(url_for("home.index"))
     return render_template("accounts/change_password.html", form=form), form_status(
         form
     )
+
+
+def _reset_account_key() -> str:
+    return "password-reset:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+RESET_SENT = (
+    "If an account uses that address, we have sent it a link to set a new "
+    "password. It works once, for {minutes} minutes. Check your spam folder too."
+)
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["QUIZAPP_PASSWORD_RESET_LIMIT_PER_IP"], methods=["POST"]
+)
+@limiter.limit(
+    lambda: current_app.config["QUIZAPP_PASSWORD_RESET_LIMIT_PER_ACCOUNT"],
+    methods=["POST"],
+    key_func=_reset_account_key,
+)
+@public
+def forgot_password():
+    """Ask for a reset link. The answer is the same whether or not the address has
+    an account, so the page cannot be used to find out who has one.
+
+    :raise 429: after too many requests for the address or from the IP.
+    """
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.request_password_reset(form.email.data)
+        except mail.MailError:
+            db.session.rollback()
+            flash(
+                "The e-mail could not be sent just now. Try again in a few minutes.",
+                "danger",
+            )
+            return render_template("accounts/forgot_password.html", form=form), 503
+        db.session.commit()
+        minutes = current_app.config["QUIZAPP_PASSWORD_RESET_MINUTES"]
+        flash(RESET_SENT.format(minutes=minutes), "info")
+        return redirect(url_for("accounts.sign_in"))
+    return render_template("accounts/forgot_password.html", form=form), form_status(
+        form
+    )
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@public
+def reset_password(token: str):
+    """Set a new password from the link in the e-mail, then sign in with it."""
+    try:
+        user = services.user_for_reset(token)
+    except services.ResetLinkInvalid as error:
+        flash(error.message, "danger")
+        form = ForgotPasswordForm(formdata=None)
+        return render_template("accounts/forgot_password.html", form=form), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password(user, form.new_password.data)
+        except DomainError as error:
+            pour_onto(form, error)
+        else:
+            db.session.commit()
+            if current_user.is_authenticated:
+                logout_user()
+            session.clear()
+            flash("Your password has been changed. Sign in with it.", "success")
+            return redirect(url_for("accounts.sign_in"))
+    return render_template(
+        "accounts/reset_password.html", form=form, user=user
+    ), form_status(form)
 
 
 @bp.get("/admin/accounts")

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from quizapp.accounts import services
-from quizapp.accounts.models import Role, User
+from quizapp.accounts.models import Role, SignIn, User
 from quizapp.core import clock
 from quizapp.core.auth import is_safe_next
 from quizapp.core.errors import DomainError
@@ -75,14 +75,28 @@ def test_the_last_admin_cannot_be_deactivated_even_from_the_cli(app):
         services.set_active(admin, False, actor=None)
 
 
-def test_deactivation_replaces_the_session_token(app):
+def test_deactivation_ends_every_sign_in_of_the_account(app):
     user = make_user()
-    make_user(roles=(Role.admin,))
-    before = user.session_token
+    other = make_user(roles=(Role.admin,))
+    for _ in range(2):
+        services.start_sign_in(user, "192.0.2.1", "Firefox")
+    services.start_sign_in(other, None, None)
 
     services.set_active(user, False, actor=None)
 
-    assert user.session_token != before
+    owners = db.session.scalars(db.select(SignIn.user_id)).all()
+    assert owners == [other.id]
+
+
+def test_sign_ins_older_than_the_maximum_age_are_cleared_at_the_next(app):
+    user = make_user()
+    with clock.frozen(datetime(2026, 1, 1, tzinfo=UTC)):
+        old = services.start_sign_in(user, None, None)
+    with clock.frozen(datetime(2026, 3, 1, tzinfo=UTC)):
+        new = services.start_sign_in(user, None, None)
+
+    assert db.session.scalars(db.select(SignIn.token)).all() == [new]
+    assert old != new
 
 
 @pytest.mark.parametrize(
