@@ -14,6 +14,7 @@ objects are 404, the same as missing ones.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -161,8 +162,9 @@ MATRIX: dict[str, tuple[str | int, ...]] = {
 }
 # fmt: on
 
-#: URL parameters that are not the world's default for their name (:func:`view_args`):
-#: a world attribute, or a per-actor mapping of world attributes.
+#: URL parameters that are not the world's default for their name (see
+#: :func:`view_args`), as the name of a :class:`World` field (``<name>_by_actor``
+#: when each allowed actor needs an object of its own).
 OVERRIDES: dict[str, dict[str, str]] = {
     "delivery.start": {"slug": "start_quiz"},
     "delivery.submit": {"attempt_id": "submit_attempt"},
@@ -214,6 +216,8 @@ class World:
     accommodation_by_actor: dict[str, int]
 
     def value(self, name: str, actor: str):
+        """Field ``name``, or ``actor``'s entry of ``<name>_by_actor`` (the first
+        entry for the actors who may not destroy it anyway)."""
         by_actor = getattr(self, f"{name}_by_actor", None)
         if by_actor is not None:
             return by_actor.get(actor, next(iter(by_actor.values())))
@@ -251,7 +255,13 @@ def view_args(world: World, rule, actor: str) -> dict:
         name: world.value(attribute, actor)
         for name, attribute in OVERRIDES.get(rule.endpoint, {}).items()
     }
-    return {name: {**defaults, **overrides}[name] for name in rule.arguments}
+    values = {**defaults, **overrides}
+    unknown = sorted(rule.arguments - values.keys())
+    assert not unknown, (
+        f"{rule.endpoint}: no value for URL parameter(s) {unknown}; "
+        "add them to view_args or OVERRIDES"
+    )
+    return {name: values[name] for name in rule.arguments}
 
 
 # -- The world ----------------------------------------------------------------------
@@ -376,13 +386,17 @@ class Visitor:
 
     def __init__(self, app: Flask, world: World, actor: str):
         self.client: FlaskClient = app.test_client()
-        forms = Forms(self.client)
-        if actor != "anonymous":
-            signed_in = Auth(forms).sign_in(world.emails[actor])
+        self.forms = Forms(self.client)
+        self.is_anonymous = actor == "anonymous"
+        if not self.is_anonymous:
+            signed_in = Auth(self.forms).sign_in(world.emails[actor])
             assert signed_in.status_code == 302, f"{actor} could not sign in"
-            self.token = forms.token("/account/password")
-        else:
-            self.token = forms.token("/sign-in")
+
+    @functools.cached_property
+    def token(self) -> str:
+        return self.forms.token(
+            "/sign-in" if self.is_anonymous else "/account/password"
+        )
 
     def send(self, method: str, url: str, endpoint: str, token: bool = True):
         headers = {"X-CSRFToken": self.token} if token else {}
