@@ -170,7 +170,6 @@ OVERRIDES: dict[str, dict[str, str]] = {
     "delivery.submit": {"attempt_id": "submit_attempt"},
     "delivery.result": {"attempt_id": "finished_attempt"},
     "programmes.remove_opening": {"opening_id": "spare_opening"},
-    "programmes.withdraw_interest": {"opening_id": "opening"},
     "delivery.revoke_accommodation": {"accommodation_id": "accommodation"},
 }
 
@@ -190,9 +189,9 @@ CSRF_REFUSAL = "The form had expired or did not come from this site"
 
 @dataclass
 class World:
-    """Ids and names of what the module's requests point at; ``*_by_actor`` hold
+    """Ids and names of what the module's requests point at. ``*_by_actor`` hold
     one object per actor allowed to destroy it (an organiser's and an admin's
-    spare opening), so every allowed actor finds one."""
+    opening to remove and accommodation to revoke), so each finds one."""
 
     emails: dict[str, str]
     candidate: int
