@@ -149,8 +149,13 @@ def _accommodations_of(quiz) -> list[tuple[Accommodation, services.Availability]
 @bp.post("/staff/quizzes/<slug>/accommodations/<int:accommodation_id>/revoke")
 @role_required(*ORGANISERS)
 def revoke_accommodation(slug: str, accommodation_id: int):
+    """:raise 404: for an accommodation that does not apply to this quiz."""
     quiz = quiz_or_404(slug)
-    accommodation = db.session.get(Accommodation, accommodation_id)
+    accommodation = db.session.scalar(
+        select(Accommodation).where(
+            Accommodation.id == accommodation_id, services.accommodations_on(quiz)
+        )
+    )
     if accommodation is None or not AttemptForm().validate_on_submit():
         abort(404 if accommodation is None else 400)
     services.revoke_accommodation(accommodation, actor=current_user)

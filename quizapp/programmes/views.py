@@ -23,10 +23,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from quizapp.accounts import services as accounts
-from quizapp.accounts.models import DISCIPLINES, Role, User, UserRole
+from quizapp.accounts.models import DISCIPLINES, STAFF_ROLES, Role, User, UserRole
 from quizapp.banks.models import Programme, Quiz
 from quizapp.core import clock
-from quizapp.core.auth import role_required, signed_in
+from quizapp.core.auth import role_required
 from quizapp.core.errors import DomainError, form_status, pour_onto
 from quizapp.delivery.views import quiz_or_404
 from quizapp.extensions import db
@@ -389,10 +389,11 @@ def leaderboard_visibility(slug: str):
 
 
 @bp.get("/quizzes/<slug>/leaderboard")
-@signed_in
+@role_required(Role.candidate, *STAFF_ROLES)
 def public_leaderboard(slug: str):
     """What a candidate may see when the organiser turned it on: the top 10 by name
-    only, and their own rank."""
+    only, and their own rank. Staff may look at it too; partners may not (they see
+    only the finalists who agreed to share their profile)."""
     quiz = quiz_or_404(slug)
     if not quiz.leaderboard_public:
         abort(404)

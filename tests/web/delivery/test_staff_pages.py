@@ -184,6 +184,25 @@ def test_removing_an_accommodation_restores_the_standard_time(
     assert attempt.deadline_at == attempt.started_at + timedelta(minutes=20)
 
 
+def test_an_accommodation_is_not_found_under_another_quizs_address(
+    client, auth, forms, running, tmp_path
+):
+    granted = services.grant_accommodation(
+        running.user, quiz=running.quiz, extra_minutes=30, now=clock.now()
+    )
+    make_quiz(tmp_path, "other-quiz")
+    sign_in_as(auth, Role.organiser)
+
+    response = forms.post(
+        f"/staff/quizzes/other-quiz/accommodations/{granted.id}/revoke",
+        {},
+        page="/staff/quizzes/other-quiz/accommodations",
+    )
+
+    assert response.status_code == 404
+    assert db.session.scalar(select(Accommodation.id)) == granted.id
+
+
 def test_a_candidate_sees_the_images_of_their_own_attempt_only(
     client, auth, forms, running
 ):
