@@ -173,6 +173,8 @@ RESET_SENT = (
     lambda: current_app.config["QUIZAPP_PASSWORD_RESET_LIMIT_PER_ACCOUNT"],
     methods=["POST"],
     key_func=_reset_account_key,
+    # A form sent without an address is refused anyway; it names no account.
+    exempt_when=lambda: not (request.form.get("email") or "").strip(),
 )
 @public
 def forgot_password():

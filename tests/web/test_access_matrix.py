@@ -25,7 +25,8 @@ from flask import Flask, url_for
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from quizapp.accounts.models import Role
+from quizapp.accounts import services as account_services
+from quizapp.accounts.models import Role, User
 from quizapp.banks.models import Bank, Question
 from quizapp.bootcamp import certificates
 from quizapp.bootcamp.models import Certificate
@@ -67,6 +68,8 @@ MATRIX: dict[str, tuple[str | int, ...]] = {
     "accounts.sign_in":                      (OK, OK,  OK,  OK,  OK,  OK,  OK),
     "accounts.sign_out":                     (IN, OK,  OK,  OK,  OK,  OK,  OK),
     "accounts.change_password":              (IN, OK,  OK,  OK,  OK,  OK,  OK),
+    "accounts.forgot_password":              (OK, OK,  OK,  OK,  OK,  OK,  OK),
+    "accounts.reset_password":               (OK, OK,  OK,  OK,  OK,  OK,  OK),
     "accounts.list_accounts":                (IN, 403, 403, 403, 403, OK,  403),
     "accounts.new_account":                  (IN, 403, 403, 403, 403, OK,  403),
     "accounts.show_account":                 (IN, 403, 403, 403, 403, OK,  403),
@@ -250,6 +253,10 @@ def view_args(world: World, rule, actor: str) -> dict:
         "certificate_id": world.certificate,
         "code": world.code,
     }
+    if "token" in rule.arguments:
+        # A live reset link of the candidate's (the page refuses any other).
+        candidate = db.session.get(User, world.candidate)
+        defaults["token"] = account_services.password_reset_token(candidate)
     overrides = {
         name: world.value(attribute, actor)
         for name, attribute in OVERRIDES.get(rule.endpoint, {}).items()
