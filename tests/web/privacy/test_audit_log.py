@@ -57,19 +57,18 @@ def logged(client, action: str, **filters) -> list[str]:
 # -- Who and how --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("role", [Role.candidate, Role.instructor, Role.organiser])
-def test_only_admins_read_the_log(client, auth, role):
-    make_user(email="someone@example.org", roles=(role,))
-    auth.sign_in("someone@example.org")
+def test_only_admins_read_the_log(client, auth, app):
+    anonymous = client.get(LOG)
+    refused = []
+    for role in (Role.candidate, Role.instructor, Role.organiser):
+        make_user(email=f"{role}@example.org", roles=(role,))
+        auth.sign_in(f"{role}@example.org")
+        refused.append(client.get(LOG).status_code)
+        auth.sign_out()
 
-    assert client.get(LOG).status_code == 403
-
-
-def test_anonymous_visitors_are_sent_to_sign_in(client, app):
-    response = client.get(LOG)
-
-    assert response.status_code == 302
-    assert response.location.startswith("/sign-in?next=")
+    assert anonymous.status_code == 302
+    assert anonymous.location.startswith("/sign-in?next=")
+    assert refused == [403, 403, 403]
 
 
 def test_no_route_changes_an_event(app):
@@ -96,6 +95,7 @@ def test_filters_by_action_prefix_actor_and_target_newest_first(client, admin):
     by_actor = logged(client, "", actor="second@")
     by_target = logged(client, "", target_type="quiz", target_id="7")
     about_cand = logged(client, "", target_type="user", target_id=str(cand.id))
+    page = client.get(LOG).get_data(as_text=True)
 
     assert [r.split()[0] for r in by_prefix] == [
         "account.role_revoked",
@@ -110,6 +110,8 @@ def test_filters_by_action_prefix_actor_and_target_newest_first(client, admin):
         "account.role_revoked",
         "shortlist.added",
     }
+    for inline in ("<script>", "<style", " style=", "onclick="):  # the CSP forbids
+        assert inline not in page
 
 
 def test_the_log_is_paginated(client, admin):
@@ -297,31 +299,22 @@ def test_the_orm_refuses_to_delete_an_event(event):
     assert db.session.get(AuditEvent, event.id) is not None
 
 
-@pytest.mark.parametrize(
-    "statement",
-    [update(AuditEvent).values(action="x.y"), delete(AuditEvent)],
-    ids=["update", "delete"],
-)
-def test_the_orm_refuses_bulk_changes(event, statement):
-    with pytest.raises(AuditLogIsAppendOnly):
-        db.session.execute(statement)
-    db.session.rollback()
+def test_the_orm_refuses_bulk_changes(event):
+    for statement in (update(AuditEvent).values(action="x.y"), delete(AuditEvent)):
+        with pytest.raises(AuditLogIsAppendOnly):
+            db.session.execute(statement)
+        db.session.rollback()
+
     assert db.session.get(AuditEvent, event.id).action == "quiz.window_set"
 
 
 @pytest.mark.skipif(not is_postgres(), reason="the trigger is PostgreSQL's")
-@pytest.mark.parametrize(
-    "sql",
-    [
-        "UPDATE audit_events SET action = 'x.y'",
-        "DELETE FROM audit_events",
-    ],
-    ids=["update", "delete"],
-)
-def test_postgresql_rejects_update_and_delete_of_events(event, sql):
-    with pytest.raises(DBAPIError, match="append-only"):
-        db.session.execute(text(sql))
-    db.session.rollback()
+def test_postgresql_rejects_update_and_delete_of_events(event):
+    for sql in ("UPDATE audit_events SET action = 'x.y'", "DELETE FROM audit_events"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            db.session.execute(text(sql))
+        db.session.rollback()
+
     assert db.session.get(AuditEvent, event.id).action == "quiz.window_set"
 
 
