@@ -110,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     from quizapp.delivery import api_bp as delivery_api_bp
     from quizapp.delivery import bp as delivery_bp
     from quizapp.home import bp as home_bp
+    from quizapp.privacy import bp as privacy_bp
     from quizapp.programmes import bp as programmes_bp
     from quizapp.statistics import bp as statistics_bp
 
@@ -122,6 +123,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(statistics_bp)
     app.register_blueprint(authoring_bp)
     app.register_blueprint(bootcamp_bp)
+    app.register_blueprint(privacy_bp)
 
 
 def _register_templating(app: Flask) -> None:

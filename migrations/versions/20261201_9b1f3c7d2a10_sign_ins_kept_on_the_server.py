@@ -5,7 +5,7 @@ carries; the per-account users.session_token it replaces is dropped, so everyone
 signs in again after the upgrade.
 
 Revision ID: 9b1f3c7d2a10
-Revises: 2e786240e62b
+Revises: e2eef51e75c1
 Create Date: 2026-12-01 19:50:00
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '9b1f3c7d2a10'
-down_revision = '2e786240e62b'
+down_revision = 'e2eef51e75c1'
 branch_labels = None
 depends_on = None
 

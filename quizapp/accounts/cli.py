@@ -123,3 +123,25 @@ def deactivate(email: str) -> None:
 def activate(email: str) -> None:
     """Re-activate a deactivated account."""
     _set_active(email, True)
+
+
+@users.command("anonymise")
+@click.argument("email")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def anonymise(email: str, yes: bool) -> None:
+    """Anonymise an account: name, e-mail and profile removed, attempts kept."""
+    from quizapp.core import clock
+    from quizapp.privacy import services as privacy
+
+    user = _get(email)
+    if user.anonymised_at is not None:
+        click.echo(f"{user.email}: already anonymised; nothing changed")
+        return
+    if not yes:
+        click.confirm(f"Anonymise {user.email}? This cannot be undone.", abort=True)
+    try:
+        privacy.anonymise(user, actor=None, now=clock.now())
+    except DomainError as error:
+        _fail(error)
+    db.session.commit()
+    click.echo(f"{email.strip().lower()}: anonymised as {user.email}")

@@ -193,5 +193,7 @@ class AccountSearchForm(FlaskForm):
             Choice("", "Active and deactivated"),
             Choice("active", "Active"),
             Choice("deactivated", "Deactivated"),
+            Choice("deletion_requested", "Deletion requested"),
+            Choice("anonymised", "Anonymised"),
         ],
     )

@@ -65,6 +65,9 @@ class User(UserMixin, db.Model):
             f"{GRADUATION_YEAR_MIN} AND {GRADUATION_YEAR_MAX}",
             name="graduation_year_range",
         ),
+        CheckConstraint(
+            "anonymised_at IS NULL OR NOT is_active", name="anonymised_inactive"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -80,6 +83,12 @@ class User(UserMixin, db.Model):
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     last_sign_in_at: Mapped[datetime | None]
+    #: When the person asked for their account to be deleted (None: no request,
+    #: or withdrawn); an admin answers by anonymising (see quizapp.privacy).
+    deletion_requested_at: Mapped[datetime | None]
+    #: When name, e-mail and profile were replaced (the attempts stay, nameless).
+    #: An anonymised account never signs in again.
+    anonymised_at: Mapped[datetime | None]
 
     roles: Mapped[list[UserRole]] = relationship(
         back_populates="user",
@@ -102,6 +111,14 @@ class User(UserMixin, db.Model):
 
     def has_role(self, *roles: str) -> bool:
         return not self.role_names.isdisjoint(roles)
+
+    @property
+    def is_anonymised(self) -> bool:
+        return self.anonymised_at is not None
+
+    @property
+    def has_pending_deletion_request(self) -> bool:
+        return self.deletion_requested_at is not None and self.anonymised_at is None
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"

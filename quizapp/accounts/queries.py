@@ -19,7 +19,8 @@ def account_page(
     search: str = "", role: str | None = None, status: str | None = None, page: int = 1
 ) -> Pagination:
     """One page of accounts, newest first, filtered by a name or e-mail fragment,
-    a role and active/deactivated. Roles come in one extra query for the page."""
+    a role and a status (active, deactivated, deletion requested and not yet
+    answered, anonymised). Roles come in one extra query for the page."""
     query = db.select(User).order_by(User.created_at.desc(), User.id.desc())
     if search.strip():
         pattern = f"%{_like_escaped(search.strip().lower())}%"
@@ -37,4 +38,10 @@ def account_page(
         query = query.where(User.is_active.is_(True))
     elif status == "deactivated":
         query = query.where(User.is_active.is_(False))
+    elif status == "deletion_requested":
+        query = query.where(
+            User.deletion_requested_at.is_not(None), User.anonymised_at.is_(None)
+        )
+    elif status == "anonymised":
+        query = query.where(User.anonymised_at.is_not(None))
     return db.paginate(query, page=max(page, 1), per_page=PAGE_SIZE, error_out=False)

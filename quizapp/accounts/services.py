@@ -269,10 +269,13 @@ def set_active(user: User, active: bool, actor: User | None) -> bool:
     Returns False if nothing changed.
 
     :raise PermissionDenied: an admin deactivating their own account.
-    :raise Conflict: deactivating the last active admin.
+    :raise Conflict: deactivating the last active admin, or activating an
+        anonymised account (it has nobody behind it any more).
     """
     if user.is_active == active:
         return False
+    if active and user.anonymised_at is not None:
+        raise Conflict("This account was anonymised; it cannot be activated again.")
     if not active:
         if actor is not None and actor.id == user.id:
             raise PermissionDenied("You cannot deactivate your own account.")

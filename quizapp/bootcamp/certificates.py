@@ -170,7 +170,6 @@ def _create(
         actor,
         programme_id=programme.id,
         user_id=user.id,
-        name=user.name,
         code=certificate.code,
     )
     return certificate

@@ -2,6 +2,13 @@
 
 There is no route that edits or deletes an event; services call :func:`record` in the
 same transaction as the change it describes, so the log and the data never disagree.
+Below the web the log stays append-only too: the ORM refuses to update or delete an
+event (:func:`_refuse_change`, :func:`_refuse_bulk_change`) and on PostgreSQL a
+trigger rejects ``UPDATE`` and ``DELETE`` on ``audit_events`` (the migration of
+issue 9). ``TRUNCATE`` (test clean-up) is not affected.
+
+Details name people by id (``user_id``), never by name or e-mail address, so an
+anonymised account leaves nothing of its person in the log.
 """
 
 from __future__ import annotations
@@ -9,8 +16,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, Index, String, event
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, relationship
 
 from quizapp.core import clock
 from quizapp.extensions import db
@@ -33,6 +40,27 @@ class AuditEvent(db.Model):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     actor = relationship("User", foreign_keys=[actor_id], lazy="joined")
+
+
+class AuditLogIsAppendOnly(RuntimeError):
+    """Raised on any attempt to change or remove an audit event."""
+
+
+@event.listens_for(AuditEvent, "before_update")
+@event.listens_for(AuditEvent, "before_delete")
+def _refuse_change(mapper: Any, connection: Any, target: AuditEvent) -> None:
+    raise AuditLogIsAppendOnly(
+        f"audit event {target.id} cannot be changed or deleted: the log is append-only"
+    )
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_change(state: ORMExecuteState) -> None:
+    """``update(AuditEvent)`` and ``delete(AuditEvent)`` run no mapper events."""
+    if (state.is_update or state.is_delete) and any(
+        mapper.class_ is AuditEvent for mapper in state.all_mappers
+    ):
+        raise AuditLogIsAppendOnly("audit events cannot be changed or deleted")
 
 
 def record(
@@ -68,3 +96,25 @@ def events_for(target_type: str, target_id: int, limit: int = 50) -> list[AuditE
             .limit(limit)
         )
     )
+
+
+#: Detail keys that hold the id of the person an event is about.
+PERSON_KEYS = ("user_id", "participant_id")
+
+
+def people_in(events: list[AuditEvent]) -> dict[int, str]:
+    """The current names of the people the events are about (a ``user`` target or
+    a :data:`PERSON_KEYS` detail), in one query: the log keeps ids, so a name
+    shown beside an event is always today's (an anonymised account's placeholder)."""
+    from quizapp.accounts.models import User
+
+    ids = {e.target_id for e in events if e.target_type == "user" and e.target_id}
+    for event_ in events:
+        for key in PERSON_KEYS:
+            value = (event_.details or {}).get(key)
+            if isinstance(value, int):
+                ids.add(value)
+    if not ids:
+        return {}
+    rows = db.session.execute(db.select(User.id, User.name).where(User.id.in_(ids)))
+    return {user_id: name for user_id, name in rows}

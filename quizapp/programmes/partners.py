@@ -209,7 +209,6 @@ def link_partner(company: Company, user: User, actor: Any) -> PartnerMember:
         company.id,
         actor,
         user_id=user.id,
-        email=user.email,
     )
     db.session.flush()
     return member
@@ -242,7 +241,6 @@ def create_partner_account(
         company.id,
         actor,
         user_id=user.id,
-        email=user.email,
     )
     return user, password
 

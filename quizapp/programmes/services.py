@@ -438,7 +438,6 @@ def add_by_hand(
         programme.id,
         actor,
         user_id=user.id,
-        name=user.name,
         reason=reason,
         was=was,
     )
@@ -469,7 +468,6 @@ def remove_by_hand(
         programme.id,
         actor,
         user_id=user.id,
-        name=user.name,
         reason=reason,
         was=row.status,
     )

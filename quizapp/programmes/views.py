@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from quizapp.accounts import services as accounts
 from quizapp.accounts.models import DISCIPLINES, STAFF_ROLES, Role, User, UserRole
 from quizapp.banks.models import Programme, Quiz
-from quizapp.core import clock
+from quizapp.core import audit, clock
 from quizapp.core.auth import role_required
 from quizapp.core.errors import DomainError, form_status, pour_onto
 from quizapp.delivery.views import quiz_or_404
@@ -364,8 +364,6 @@ def _with_screening_or_404(slug: str) -> Programme:
 @role_required(*ORGANISERS)
 def leaderboard_visibility(slug: str):
     """Turn the candidates' view (own rank and the top 10 by name) on or off."""
-    from quizapp.core import audit
-
     quiz = quiz_or_404(slug)
     form = VisibilityForm()
     if not form.validate_on_submit():
@@ -505,12 +503,14 @@ def _list_page(programme: Programme, stage: str, default_size: int, extra: dict)
     if done is not None:
         return done
     forms = (pick, add, remove, publish, *extra.get("forms", ()))
+    history = services.history(programme, stage)
     status = 422 if any(form_status(f) == 422 for f in forms) else 200
     return render_template(
         f"programmes/{stage}.html",
         programme=programme,
         members=services.members(programme, stage),
-        history=services.history(programme, stage),
+        history=history,
+        people=audit.people_in(history),
         pick=pick,
         add=add,
         remove=remove,

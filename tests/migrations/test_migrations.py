@@ -3,24 +3,11 @@
 from __future__ import annotations
 
 import flask_migrate
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from quizapp.extensions import db
-from tests.conftest import fresh_database, make_app
-
-
-@pytest.fixture
-def empty_database(tmp_path_factory):
-    url, drop = fresh_database(tmp_path_factory, "migrations")
-    app = make_app(url)
-    with app.app_context():
-        yield app
-        db.session.remove()
-        db.engine.dispose()
-    drop()
 
 
 def differences():

@@ -162,6 +162,12 @@ MATRIX: dict[str, tuple[str | int, ...]] = {
     "bootcamp.cohort_grid":                  (IN, 403, 403, OK,  OK,  OK,  403),
     "bootcamp.cohort_csv":                   (IN, 403, 403, OK,  OK,  OK,  403),
     "bootcamp.participant":                  (IN, 403, 403, OK,  OK,  OK,  403),
+    "privacy.show_data":                     (IN, OK,  OK,  OK,  OK,  OK,  OK),
+    "privacy.download_data":                 (IN, OK,  OK,  OK,  OK,  OK,  OK),
+    "privacy.request_deletion":              (IN, OK,  OK,  OK,  OK,  OK,  OK),
+    "privacy.withdraw_deletion":             (IN, OK,  OK,  OK,  OK,  OK,  OK),
+    "privacy.anonymise_account":             (IN, 403, 403, 403, 403, OK,  403),
+    "privacy.audit_log":                     (IN, 403, 403, 403, 403, OK,  403),
 }
 # fmt: on
 
@@ -507,6 +513,7 @@ CSRF_PROBES = {
     "delivery": ("delivery.save_all", "candidate"),
     "delivery_api": ("delivery_api.page_signal", "candidate"),
     "programmes": ("programmes.add_company", "organiser"),
+    "privacy": ("privacy.request_deletion", "candidate"),
 }
 
 
