@@ -14,6 +14,7 @@ from quizapp.bootcamp.access import STAFF_READERS
 from quizapp.bootcamp.models import STATE_LABELS
 from quizapp.core import clock
 from quizapp.core.auth import role_required, signed_in
+from quizapp.delivery import services as delivery
 from quizapp.delivery.models import Attempt
 from quizapp.extensions import db
 from quizapp.programmes import services as programmes
@@ -52,9 +53,16 @@ def my_progress(slug: str):
     if programme.shortlist_published_at is None:
         abort(404)  # Nobody is told they are in before the shortlist is out.
     person = _participant_or_404(programme, current_user.id)
-    return render_template(
-        "bootcamp/my_progress.html", **_page_context(programme, person)
-    )
+    context = _page_context(programme, person)
+    now = clock.now()
+    # A module quiz whose results are not out yet shows no score here either.
+    context["held_back"] = {
+        a.quiz.id
+        for m in context["progress"].modules
+        for a in m.assessments
+        if not delivery.results_released(a.quiz, now)
+    }
+    return render_template("bootcamp/my_progress.html", **context)
 
 
 @bp.get("/organise/programmes/<slug>/progress")

@@ -839,20 +839,28 @@ def release_with(
     return max([quiz.closes_at, *closes])
 
 
+def results_released(
+    quiz: Quiz, now: datetime, release_at: datetime | None = None
+) -> bool:
+    """Whether a finished attempt of ``quiz`` shows its score, correctness,
+    feedback and keys now; ``release_at`` saves a query when the caller has it
+    (see release_with)."""
+    if quiz.show_results == "immediately":
+        return True
+    if quiz.show_results == "after_close":
+        release = release_at or results_release_at(quiz)
+        return release is not None and now >= release
+    return False
+
+
 def results_visible(
     attempt: Attempt, now: datetime, release_at: datetime | None = None
 ) -> bool:
-    """Whether the candidate may see score, correctness, feedback and keys;
-    ``release_at`` saves a query when the caller has it (see release_with)."""
-    if attempt.status != FINALIZED:
-        return False
-    policy = attempt.quiz.show_results
-    if policy == "immediately":
-        return True
-    if policy == "after_close":
-        release = release_at or results_release_at(attempt.quiz)
-        return release is not None and now >= release
-    return False
+    """Whether the candidate may see this attempt's score, correctness, feedback
+    and keys: once it is finalized and its quiz's results are out."""
+    return attempt.status == FINALIZED and results_released(
+        attempt.quiz, now, release_at
+    )
 
 
 # --- accommodations ---------------------------------------------------------------

@@ -58,6 +58,24 @@ def test_a_participant_sees_modules_scores_and_the_next_assessment(
     assert 'data-next="bc-m2"' in html
 
 
+def test_a_module_quiz_with_results_held_back_shows_no_score(bootcamp, client, auth):
+    first = bootcamp.participants[0]
+    bootcamp.m1.show_results = "never"
+    db.session.commit()
+    make_finished_attempt(first, bootcamp.m1, 40, finished_at=WHEN)
+    auth.sign_in(first.email)
+
+    row = re.search(
+        r'<tr data-quiz="bc-m1">(.*?)</tr>',
+        client.get(MINE).get_data(as_text=True),
+        re.S,
+    ).group(1)
+
+    assert "40%" not in row
+    assert "Not passed yet" not in row
+    assert "Later" in row and "Taken; results later" in row
+
+
 def test_the_dashboard_links_a_participant_to_their_progress(bootcamp, client, auth):
     first = bootcamp.participants[0]
     bootcamp.pass_modules(first)
