@@ -463,7 +463,11 @@ def load_for_save(
 def lock(attempt: Attempt) -> Attempt:
     """Re-read ``attempt`` with its row locked (PostgreSQL) until the commit, so a
     save, a submit and a finalize of one attempt happen one after the other; an
-    attempt already locked in this transaction is not read again."""
+    attempt already locked in this transaction is not read again.
+
+    A transaction that locks several attempts locks them by id (the expiry sweep,
+    re-timing after a window or an accommodation changed, regrades), so two such
+    transactions never wait for each other."""
     if attempt.id not in db.session.info.get(_LOCKED, ()):
         # The attempt's row only (it may have been loaded joined with its quiz).
         db.session.refresh(attempt, with_for_update={"of": Attempt})
@@ -981,7 +985,9 @@ def _quiz_changed(sender: Any, quiz: Quiz, **extra: Any) -> None:
     """A quiz's window or time limit changed on import: running attempts follow, so
     a window extended in the files reaches the candidates already working."""
     for attempt in db.session.scalars(
-        select(Attempt).where(Attempt.quiz_id == quiz.id, Attempt.status == IN_PROGRESS)
+        select(Attempt)
+        .where(Attempt.quiz_id == quiz.id, Attempt.status == IN_PROGRESS)
+        .order_by(Attempt.id)  # the lock order (see lock)
     ):
         _retime(attempt)
 
@@ -990,7 +996,9 @@ def reapply_deadlines(user_id: int) -> None:
     """Recompute the deadline of the candidate's running attempts from their start
     and their current terms (after an accommodation changed)."""
     for attempt in db.session.scalars(
-        select(Attempt).where(Attempt.user_id == user_id, Attempt.status == IN_PROGRESS)
+        select(Attempt)
+        .where(Attempt.user_id == user_id, Attempt.status == IN_PROGRESS)
+        .order_by(Attempt.id)  # the lock order (see lock)
     ):
         _retime(attempt)
 

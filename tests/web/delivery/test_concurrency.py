@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
@@ -44,6 +44,7 @@ from quizapp.core.signals import attempt_finalized
 from quizapp.delivery import services
 from quizapp.delivery.models import (
     FINALIZED,
+    IN_PROGRESS,
     SUBMITTED,
     TIMED_OUT,
     AnswerEvent,
@@ -528,3 +529,60 @@ def test_the_expiry_sweep_racing_saves_at_the_deadline_grades_what_was_stored(
             outcomes["swept"] += race.swept == "Finalized 1 expired attempt.\n"
     # The race was run: saves still in flight at the deadline were refused.
     assert outcomes[409] > 0, outcomes
+
+
+CANDIDATES_AT_CLOSE = 30
+
+
+def test_closing_the_window_while_the_sweep_runs_does_not_deadlock(
+    app, server, tmp_path, finalizations
+):
+    """An organiser presses "Close now" on a quiz while ``flask attempts
+    finalize-expired`` finalizes its expired attempts: closing re-times every
+    running attempt of the quiz, the sweep finalizes them, each locking the
+    attempts' rows one by one in one transaction. Both must lock them in the same
+    order (by id) or they wait for each other."""
+    quiz = make_quiz(tmp_path, shuffle=False, keys=SAVE_KEYS)
+    make_user(email="org@example.org", roles=("organiser",))
+    candidates = [make_user() for _ in range(CANDIDATES_AT_CLOSE)]
+    started_at = clock.now() - timedelta(minutes=20)  # the 10 minutes are up
+    # The last candidate starts first: ids of attempts and of candidates run in
+    # opposite orders, so the quiz's running attempts, read by candidate (the
+    # index on quiz, status, user) or as stored, do not come by attempt id.
+    for candidate in reversed(candidates):
+        services.start_attempt(candidate, quiz, started_at)
+        db.session.commit()
+    ids = db.session.scalars(select(Attempt.id).order_by(Attempt.id)).all()
+    for attempt_id in reversed(ids):
+        db.session.execute(
+            update(Attempt).where(Attempt.id == attempt_id).values(last_ip="10.0.0.9")
+        )
+    db.session.commit()
+    running = select(Attempt.id).where(
+        Attempt.quiz_id == quiz.id, Attempt.status == IN_PROGRESS
+    )
+    scanned = db.session.scalars(running).all()
+    assert scanned != sorted(scanned)  # else this test would prove nothing
+    window = f"/organise/quizzes/{quiz.slug}/window"
+    organiser = Browser(server.url).sign_in("org@example.org", then=window)
+    runner = server.app.test_cli_runner()
+
+    closed, swept = together(
+        [
+            lambda: organiser.request(
+                "POST",
+                window,
+                form={
+                    "form": "quick",
+                    "quick-csrf_token": organiser.csrf,
+                    "quick-action": "close",
+                },
+            ),
+            lambda: runner.invoke(args=["attempts", "finalize-expired"]),
+        ]
+    )
+
+    assert (closed.status, closed.location) == (302, window), closed.body[:500]
+    assert swept.exception is None, swept.output
+    assert swept.output == f"Finalized {CANDIDATES_AT_CLOSE} expired attempts.\n"
+    assert finalizations == {attempt_id: 1 for attempt_id in ids}
