@@ -463,7 +463,11 @@ def load_for_save(
 def lock(attempt: Attempt) -> Attempt:
     """Re-read ``attempt`` with its row locked (PostgreSQL) until the commit, so a
     save, a submit and a finalize of one attempt happen one after the other; an
-    attempt already locked in this transaction is not read again."""
+    attempt already locked in this transaction is not read again.
+
+    A transaction that locks several attempts locks them by id (the expiry sweep,
+    re-timing after a window or an accommodation changed, regrades), so two such
+    transactions never wait for each other."""
     if attempt.id not in db.session.info.get(_LOCKED, ()):
         # The attempt's row only (it may have been loaded joined with its quiz).
         db.session.refresh(attempt, with_for_update={"of": Attempt})
@@ -478,10 +482,27 @@ def _forget_locks(session: Session, transaction: Any) -> None:
         session.info.pop(_LOCKED, None)
 
 
-def items_of(attempt: Attempt) -> list[AttemptItem]:
+def items_of(attempt: Attempt, current: bool = False) -> list[AttemptItem]:
     """The attempt's items with their question versions, in two queries (not one
-    per item)."""
-    items = attempt.items
+    per item).
+
+    ``current``: the rows as the database holds them now, even where this
+    session has an older copy (finalizing grades them: an autosave reads its item
+    before the attempt's lock is granted, see :func:`load_for_save`, and a save
+    that committed meanwhile must be graded).
+    """
+    if current:
+        items = list(
+            db.session.scalars(
+                select(AttemptItem)
+                .where(AttemptItem.attempt_id == attempt.id)
+                .order_by(AttemptItem.position)
+                .execution_options(populate_existing=True)
+            )
+        )
+        set_committed_value(attempt, "items", items)
+    else:
+        items = attempt.items
     ids = {item.version_id for item in items}
     versions = {
         version.id: version
@@ -580,6 +601,11 @@ def _save_statements() -> tuple[Any, Any, Any]:
     statement for PostgreSQL (the UPDATE as a data-modifying CTE of the INSERT,
     always executed; SQLite has no DML in WITH). Built once, like ``_FOR_SAVE``.
 
+    A save that leaves the flag out (``new_is_flagged`` NULL) keeps the flag the
+    row holds when the UPDATE runs, and both statements return the flag written:
+    the item a save loaded with its lock may be older than the lock (see
+    :func:`_store`), so the flag is never taken from it.
+
     The parameters are named ``new_<column>``: an execute-time parameter named
     like a column of the table would be added to the statement's SET or VALUES.
     """
@@ -592,28 +618,38 @@ def _save_statements() -> tuple[Any, Any, Any]:
         update(items)
         .where(items.c.id == bindparam("new_item_id"))
         .values(
+            response=new(events, "response"),
+            is_flagged=func.coalesce(new(events, "is_flagged"), items.c.is_flagged),
+            saved_at=new(events, "at"),
+        )
+        .returning(items.c.is_flagged)
+    )
+    columns = (
+        "attempt_id",
+        "position",
+        "response",
+        "is_flagged",
+        "at",
+        "channel",
+        "browser_session",
+        "ip",
+    )
+    entry = insert(events).values({column: new(events, column) for column in columns})
+    saved = change.cte("saved_item")
+    both = (
+        insert(events)
+        .values(
             {
-                column: new(events, "at" if column == "saved_at" else column)
-                for column in ("response", "is_flagged", "saved_at")
+                column: select(saved.c.is_flagged).scalar_subquery()
+                if column == "is_flagged"
+                else new(events, column)
+                for column in columns
             }
         )
+        .add_cte(saved)
+        .returning(events.c.is_flagged)
     )
-    entry = insert(events).values(
-        {
-            column: new(events, column)
-            for column in (
-                "attempt_id",
-                "position",
-                "response",
-                "is_flagged",
-                "at",
-                "channel",
-                "browser_session",
-                "ip",
-            )
-        }
-    )
-    return change, entry, entry.add_cte(change.cte("saved_item"))
+    return change, entry, both
 
 
 _CHANGE_ITEM, _ADD_EVENT, _CHANGE_ITEM_AND_ADD_EVENT = _save_statements()
@@ -627,26 +663,31 @@ def _store(
     now: datetime,
     origin: Origin,
 ) -> None:
-    """Write the item's answer and its history entry with Core statements (the
-    attempt is locked, so the loaded item is current), and tell the session the
-    new values without it writing them again."""
-    is_flagged = item.is_flagged if flagged is None else flagged
+    """Write the item's answer and its history entry with Core statements, and
+    tell the session the new values without it writing them again.
+
+    The attempt is locked, so no other save of it runs until the commit; but the
+    item may have been read before the lock was granted (:func:`load_for_save`
+    reads both in one statement, whose snapshot PostgreSQL takes before it waits
+    for the lock), so a flag left out (``flagged`` None) is kept by the UPDATE
+    from the row as it is now, never from the loaded item.
+    """
     values = {
         "new_item_id": item.id,
         "new_attempt_id": attempt.id,
         "new_position": item.position,
         "new_response": response,
-        "new_is_flagged": is_flagged,
+        "new_is_flagged": flagged,
         "new_at": now,
         "new_channel": origin.channel,
         "new_browser_session": origin.browser_session,
         "new_ip": origin.ip,
     }
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(_CHANGE_ITEM_AND_ADD_EVENT, values)
+        is_flagged = db.session.execute(_CHANGE_ITEM_AND_ADD_EVENT, values).scalar_one()
     else:
-        db.session.execute(_CHANGE_ITEM, values)
-        db.session.execute(_ADD_EVENT, values)
+        is_flagged = db.session.execute(_CHANGE_ITEM, values).scalar_one()
+        db.session.execute(_ADD_EVENT, {**values, "new_is_flagged": is_flagged})
     set_committed_value(item, "response", response)
     set_committed_value(item, "is_flagged", is_flagged)
     set_committed_value(item, "saved_at", now)
@@ -737,7 +778,7 @@ def finalize_attempt(attempt: Attempt, reason: str, finished_at: datetime) -> bo
     """
     if attempt.status == FINALIZED:
         return False
-    quiz, items = attempt.quiz, items_of(attempt)
+    quiz, items = attempt.quiz, items_of(attempt, current=True)
     with db.session.no_autoflush:
         score = sum(grade_item(item) for item in items)
         attempt.score = round(score, 6)
@@ -952,7 +993,9 @@ def _quiz_changed(sender: Any, quiz: Quiz, **extra: Any) -> None:
     """A quiz's window or time limit changed on import: running attempts follow, so
     a window extended in the files reaches the candidates already working."""
     for attempt in db.session.scalars(
-        select(Attempt).where(Attempt.quiz_id == quiz.id, Attempt.status == IN_PROGRESS)
+        select(Attempt)
+        .where(Attempt.quiz_id == quiz.id, Attempt.status == IN_PROGRESS)
+        .order_by(Attempt.id)  # the lock order (see lock)
     ):
         _retime(attempt)
 
@@ -961,7 +1004,9 @@ def reapply_deadlines(user_id: int) -> None:
     """Recompute the deadline of the candidate's running attempts from their start
     and their current terms (after an accommodation changed)."""
     for attempt in db.session.scalars(
-        select(Attempt).where(Attempt.user_id == user_id, Attempt.status == IN_PROGRESS)
+        select(Attempt)
+        .where(Attempt.user_id == user_id, Attempt.status == IN_PROGRESS)
+        .order_by(Attempt.id)  # the lock order (see lock)
     ):
         _retime(attempt)
 
