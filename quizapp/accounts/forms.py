@@ -89,17 +89,12 @@ class SignInForm(FlaskForm):
     submit = SubmitField("Sign in")
 
 
-class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField(
-        "Current password",
-        [InputRequired("Enter your current password."), Length(max=MAX_LENGTH)],
-        render_kw={"autocomplete": "current-password"},
-    )
+def _new_password_fields(consequence: str) -> tuple[PasswordField, PasswordField]:
+    """The new password and its repetition, for changing and for resetting it."""
     new_password = PasswordField(
         "New password",
         [InputRequired("Choose a new password."), Length(max=MAX_LENGTH)],
-        description=f"At least {MIN_LENGTH} characters. "
-        "Other browsers will be signed out.",
+        description=f"At least {MIN_LENGTH} characters. {consequence}",
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
@@ -110,6 +105,16 @@ class ChangePasswordForm(FlaskForm):
         ],
         render_kw={"autocomplete": "new-password"},
     )
+    return new_password, confirm
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password",
+        [InputRequired("Enter your current password."), Length(max=MAX_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new_password, confirm = _new_password_fields("Other browsers will be signed out.")
     submit = SubmitField("Change password")
 
 
@@ -119,20 +124,8 @@ class ForgotPasswordForm(FlaskForm):
 
 
 class ResetPasswordForm(FlaskForm):
-    new_password = PasswordField(
-        "New password",
-        [InputRequired("Choose a new password."), Length(max=MAX_LENGTH)],
-        description=f"At least {MIN_LENGTH} characters. "
-        "Every browser signed in to this account will be signed out.",
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        "Repeat the new password",
-        [
-            InputRequired("Repeat the new password."),
-            EqualTo("new_password", "The two passwords differ."),
-        ],
-        render_kw={"autocomplete": "new-password"},
+    new_password, confirm = _new_password_fields(
+        "Every browser signed in to this account will be signed out."
     )
     submit = SubmitField("Set the new password")
 

@@ -169,13 +169,21 @@ def change_password(user: User, current: str, new: str) -> None:
         raise DomainError(
             "Choose a password different from the current one.", "new_password"
         )
+    _set_password(user, new, "account.password_changed")
+
+
+def _set_password(user: User, new: str, action: str) -> None:
+    """Store ``new`` (if strong enough), sign out every browser, log ``action``.
+
+    :raise DomainError: on ``new_password`` if the password is weak.
+    """
     check_password_strength(
         new, user.name, user.email, user.school or "", field="new_password"
     )
     user.password_hash = passwords.hash_password(new)
     end_all_sign_ins(user)
-    audit.record("account.password_changed", "user", user.id, actor=user)
-    log.info("password changed: user=%s", user.id)
+    audit.record(action, "user", user.id, actor=user)
+    log.info("%s: user=%s", action, user.id)
 
 
 def create_account(
@@ -403,10 +411,4 @@ def reset_password(user: User, new: str) -> None:
 
     :raise DomainError: on ``new_password`` if it is weak.
     """
-    check_password_strength(
-        new, user.name, user.email, user.school or "", field="new_password"
-    )
-    user.password_hash = passwords.hash_password(new)
-    end_all_sign_ins(user)
-    audit.record("account.password_reset", "user", user.id, actor=user)
-    log.info("password reset: user=%s", user.id)
+    _set_password(user, new, "account.password_reset")
