@@ -3,6 +3,8 @@ unexpected error leaves nothing half-written."""
 
 from __future__ import annotations
 
+from sqlalchemy import create_engine, text
+
 from quizapp.accounts import services
 from quizapp.accounts.models import Role, User
 from quizapp.core.auth import public
@@ -40,3 +42,62 @@ def test_api_clients_get_json_errors(client):
 
     assert response.status_code == 404
     assert response.get_json()["error"]["status"] == 404
+
+
+def _unreachable_database():
+    """Connect to a port where no database listens, as during an outage."""
+    engine = create_engine("postgresql+psycopg://quizapp@127.0.0.1:1/quizapp")
+    try:
+        engine.connect()
+    finally:
+        engine.dispose()
+
+
+def test_an_unreachable_database_is_a_503_json_answer_for_the_api(fresh_app):
+    @public
+    def state_during_an_outage():
+        _unreachable_database()
+
+    fresh_app.add_url_rule("/api/test-outage", "test_outage", state_during_an_outage)
+
+    response = fresh_app.test_client().get("/api/test-outage")
+
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert response.get_json()["error"] == {
+        "status": 503,
+        "title": "Service unavailable",
+        "message": "The service is unavailable for a moment and nothing was saved. "
+        "Try again in a few seconds.",
+    }
+
+
+def test_an_unreachable_database_is_a_plain_try_again_page(fresh_app):
+    @public
+    def page_during_an_outage():
+        _unreachable_database()
+
+    fresh_app.add_url_rule("/test-outage", "test_outage", page_during_an_outage)
+
+    response = fresh_app.test_client().get("/test-outage")
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert '<h1 class="h3">Service unavailable</h1>' in html
+    assert "Try again in a few seconds." in html
+    assert "Sign in" not in html  # the menu, which needs the database, is left out
+    assert "psycopg" not in html
+    assert "127.0.0.1" not in html
+
+
+def test_a_statement_that_fails_on_its_own_is_still_a_500(fresh_app):
+    @public
+    def bad_statement():
+        db.session.execute(text("SELECT * FROM no_such_table"))
+
+    fresh_app.add_url_rule("/api/test-bad-sql", "test_bad_sql", bad_statement)
+
+    response = fresh_app.test_client().get("/api/test-bad-sql")
+
+    assert response.status_code == 500
+    assert "your last action was not saved" in response.get_json()["error"]["message"]
