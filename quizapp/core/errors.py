@@ -153,9 +153,14 @@ def register_error_handlers(app: Flask) -> None:
             "database unavailable on %s %s: %s", request.method, request.path, error
         )
         _rollback()
-        # The page of an outage loads nothing from the database (not even the
-        # signed-in user for the menu); the attempt page's script keeps unsent
-        # answers and retries on a 503.
+        # The page of an outage loads nothing from the database: not the menu's
+        # signed-in user (the page has no menu), nor the user that every template
+        # is given (Flask-Login's context processor loads it: it is taken as
+        # anonymous). The attempt page's script keeps unsent answers and retries
+        # on a 503.
+        from quizapp.extensions import login_manager
+
+        login_manager._update_request_context_with_user(None)
         if wants_json(request):
             body = {"status": 503, "title": TITLES[503], "message": UNAVAILABLE}
             response = jsonify(error=body)

@@ -3,12 +3,14 @@ unexpected error leaves nothing half-written."""
 
 from __future__ import annotations
 
-from sqlalchemy import create_engine, text
+import pytest
+from sqlalchemy import text
 
 from quizapp.accounts import services
 from quizapp.accounts.models import Role, User
 from quizapp.core.auth import public
 from quizapp.extensions import db
+from tests.conftest import make_app
 
 
 def test_an_unexpected_error_shows_a_message_and_writes_nothing(fresh_app):
@@ -44,23 +46,27 @@ def test_api_clients_get_json_errors(client):
     assert response.get_json()["error"]["status"] == 404
 
 
-def _unreachable_database():
-    """Connect to a port where no database listens, as during an outage."""
-    engine = create_engine("postgresql+psycopg://quizapp@127.0.0.1:1/quizapp")
-    try:
-        engine.connect()
-    finally:
-        engine.dispose()
+@pytest.fixture(scope="module")
+def app_without_database():
+    """The app with its database unreachable (nothing listens on port 1), as during
+    an outage."""
+    return make_app("postgresql+psycopg://quizapp@127.0.0.1:1/quizapp")
 
 
-def test_an_unreachable_database_is_a_503_json_answer_for_the_api(fresh_app):
-    @public
-    def state_during_an_outage():
-        _unreachable_database()
+def signed_in_client(app):
+    """A client whose session names an account: every request loads it first."""
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = "a-session-token"
+    return client
 
-    fresh_app.add_url_rule("/api/test-outage", "test_outage", state_during_an_outage)
 
-    response = fresh_app.test_client().get("/api/test-outage")
+def test_an_unreachable_database_is_a_503_json_answer_for_the_api(
+    app_without_database,
+):
+    client = signed_in_client(app_without_database)
+
+    response = client.get("/api/attempts/1/state")
 
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "5"
@@ -72,20 +78,16 @@ def test_an_unreachable_database_is_a_503_json_answer_for_the_api(fresh_app):
     }
 
 
-def test_an_unreachable_database_is_a_plain_try_again_page(fresh_app):
-    @public
-    def page_during_an_outage():
-        _unreachable_database()
+def test_an_unreachable_database_is_a_plain_try_again_page(app_without_database):
+    client = signed_in_client(app_without_database)
 
-    fresh_app.add_url_rule("/test-outage", "test_outage", page_during_an_outage)
-
-    response = fresh_app.test_client().get("/test-outage")
+    response = client.get("/attempts/1/q/1")
 
     html = response.get_data(as_text=True)
     assert response.status_code == 503
     assert '<h1 class="h3">Service unavailable</h1>' in html
     assert "Try again in a few seconds." in html
-    assert "Sign in" not in html  # the menu, which needs the database, is left out
+    assert "Sign in" not in html  # no menu: it would need the database
     assert "psycopg" not in html
     assert "127.0.0.1" not in html
 
