@@ -19,10 +19,24 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from quizapp.extensions import db
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import is_postgres, make_app
-from tests.processes import PrivatePostgres, private_postgres
+from tests.processes import PrivatePostgres, missing, private_postgres
 
 TEMPLATE = "quizapp_template"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    """Debian's Chromium, as in tests/browser; missing, the browser test skips
+    (fails on CI)."""
+    if not CHROMIUM.exists():
+        missing(f"{CHROMIUM} is missing (scripts/ensure-chromium)")
+    return {
+        **browser_type_launch_args,
+        "executable_path": str(CHROMIUM),
+        "args": CHROMIUM_ARGS,
+    }
 
 
 @pytest.fixture(scope="session")
