@@ -5,7 +5,8 @@ test stops (``pg_ctl stop -m fast``: every session ends, as in a crash of the
 database host or a restart) and starts again. The page's autosave queue
 (quizapp/static/js/attempt.js) keeps what the server could not store, says so, and
 sends it once the server answers again; the server answers each save of the outage
-with a JSON 503, never an HTML error page.
+with a JSON 503, never an HTML error page. A form post is held back meanwhile (it
+would fail too, and its error page would take the answers' page away).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ SAVED = re.compile(r"^All answers saved \(")
 CONNECTION_PROBLEM = (
     "Connection problem: your answers are kept in this browser and will be sent."
 )
+STAY = "Stay on this page until then."
 
 
 def watch(page: Page) -> list[str]:
@@ -112,6 +114,12 @@ def test_answers_given_during_an_outage_are_kept_and_sent_when_it_ends(
             refusal = refused.value
             refusal_type = refusal.headers["content-type"]
             refusal_body = refusal.json()
+            # A form post would fail too, and its error page would replace this
+            # one: the page holds it back and keeps the answers.
+            page.get_by_role("button", name="Save answers").click()
+            expect(status).to_have_text(f"{CONNECTION_PROBLEM} {STAY}")
+            held_at = page.url
+            held = pending_in_browser(page, attempt_id)
 
             outage.cluster.start()
             # The next retry (the delay doubles after each failure, up to 15 s).
@@ -124,6 +132,8 @@ def test_answers_given_during_an_outage_are_kept_and_sent_when_it_ends(
     assert refusal_type == "application/json"
     assert refusal_body["error"]["title"] == "Service unavailable"
     assert during == ["3", "4"]
+    assert held_at.endswith(f"/attempts/{attempt_id}/all")
+    assert held == ["3", "4"]
     assert after == []
     assert problems == []
     attempt = db.session.scalar(
