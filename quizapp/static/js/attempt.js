@@ -8,10 +8,10 @@
 //   5 and 1 minutes; at zero it sends what is pending and submits.
 // - Autosave: every answer is sent as it is given (typing: after a short pause) to the
 //   JSON endpoint; failures are retried with backoff and kept in localStorage, so a
-//   reload or a dropped connection does not lose them. While the server cannot take
-//   them (no connection, or a 5xx such as the 503 of a database outage), the page's
-//   own form posts are held back: one would fail too, and its error page would
-//   replace this one.
+//   reload or a dropped connection does not lose them. While no server can take
+//   them (no connection, or a 502/503/504 such as the 503 of a database outage),
+//   the page's own form posts are held back: one would fail too, and its error page
+//   would replace this one.
 // - Signals: the page reports when it is hidden or loses focus (for the organisers).
 (function () {
   "use strict";
@@ -54,7 +54,7 @@
   var sending = false;
   var retryDelay = 1000;
   var retryTimer = null;
-  var failing = false; // the last send got no answer, or a 5xx
+  var failing = false; // the last send got no answer, or no server to take it
   var held = false; // a form post was held back because of it
   var CONNECTION_PROBLEM = "Connection problem: your answers are kept in this browser and will be sent.";
 
@@ -107,9 +107,11 @@
       });
     }).catch(function (error) {
       sending = false;
-      // No answer at all, or the server's own failure: not a 401 or a 429, after
-      // which a form post still gets its page (the sign-in form, the limit's).
-      failing = !error.status || error.status >= 500;
+      // No answer at all, or no server to take it (503: the database is down;
+      // 502, 504: nginx found no instance). Not a 401 or a 429, after which a form
+      // post still gets its page (the sign-in form, the limit's), nor a 500, a
+      // fault of the autosave that the form post may not share.
+      failing = !error.status || [502, 503, 504].indexOf(error.status) !== -1;
       setStatus(CONNECTION_PROBLEM + (held ? " Stay on this page until then." : ""), true);
       clearTimeout(retryTimer);
       retryTimer = setTimeout(flush, retryDelay);
