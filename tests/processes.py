@@ -128,11 +128,10 @@ class Gunicorn:
     def wait_for_workers(self, count: int, timeout: float = 15) -> set[int]:
         """The workers, once there are ``count`` of them."""
         deadline = time.monotonic() + timeout
-        while (workers := self.workers()) and len(workers) != count:
+        while len(workers := self.workers()) != count:
             if time.monotonic() > deadline:
-                break
+                pytest.fail(f"workers {workers}:\n{self.log.read_text()[-2000:]}")
             time.sleep(0.05)
-        assert len(workers) == count, (workers, self.log.read_text()[-2000:])
         return workers
 
     def busy_worker(self, timeout: float = 2) -> int | None:
