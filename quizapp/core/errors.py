@@ -12,6 +12,7 @@ import logging
 from flask import Flask, Request, jsonify, render_template, request
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,26 @@ TITLES = {
     422: "Cannot process",
     429: "Too many attempts",
     500: "Something went wrong",
+    503: "Service unavailable",
 }
+
+#: What a person reads while the database cannot be reached.
+UNAVAILABLE = (
+    "The service is unavailable for a moment and nothing was saved. Try again in a "
+    "few seconds."
+)
+
+#: Seconds a client is asked to wait before trying again after a 503.
+RETRY_AFTER = 5
+
+
+def is_database_unavailable(error: DBAPIError) -> bool:
+    """True when the database could not be reached: connecting failed, or the
+    connection died under the request (a restart, an outage). A statement's own
+    error (a constraint, bad SQL) is not."""
+    return error.connection_invalidated or (
+        isinstance(error, OperationalError) and error.statement is None
+    )
 
 
 def _respond(status: int, message: str):
@@ -125,16 +145,43 @@ def register_error_handlers(app: Flask) -> None:
             message = MESSAGES.get(status, "")
         return _respond(status, message)
 
+    @app.errorhandler(DBAPIError)
+    def database_error(error: DBAPIError):
+        if not is_database_unavailable(error):
+            return unexpected(error)
+        log.error(
+            "database unavailable on %s %s: %s", request.method, request.path, error
+        )
+        _rollback()
+        # The page of an outage loads nothing from the database: not the menu's
+        # signed-in user (the page has no menu), nor the user that every template
+        # is given (Flask-Login's context processor loads it: it is taken as
+        # anonymous). The attempt page's script keeps unsent answers and retries
+        # on a 503.
+        from quizapp.extensions import login_manager
+
+        login_manager._update_request_context_with_user(None)
+        if wants_json(request):
+            body = {"status": 503, "title": TITLES[503], "message": UNAVAILABLE}
+            response = jsonify(error=body)
+        else:
+            response = render_template("errors/unavailable.html", message=UNAVAILABLE)
+        return response, 503, {"Retry-After": str(RETRY_AFTER)}
+
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
         # Nothing of a failed request is kept, and the error page can still load
         # the signed-in user.
-        from quizapp.extensions import db
-
-        db.session.rollback()
+        _rollback()
         return _respond(
             500,
             "The server hit an error and your last action was not saved. Please "
             "try again, and tell the organisers if it keeps happening.",
         )
+
+
+def _rollback() -> None:
+    from quizapp.extensions import db
+
+    db.session.rollback()

@@ -19,10 +19,8 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -38,42 +36,19 @@ from quizapp.delivery.models import FINALIZED, AnswerEvent, Attempt
 from quizapp.extensions import db
 from tests.conftest import CSRF_INPUT, fresh_database, is_postgres, make_app
 from tests.factories import make_quiz, make_user, right_answers
+from tests.processes import GUNICORN_CONFIG, free_port, wait_for
 
 pytestmark = pytest.mark.deploy
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "deploy" / "nginx" / "quizapp.conf"
-GUNICORN_CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
 PASSWORD = "correct horse battery"
-START_TIMEOUT = 20  # seconds
 
 
 def _nginx() -> str | None:
     return shutil.which("nginx") or next(
         (p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_for(port: int, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"{process.args[2:4]} exited:\n{log.read_text()[-2000:]}")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/sign-in")
-            connection.getresponse().read()
-            connection.close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    pytest.fail(f"nothing answered on port {port}:\n{log.read_text()[-2000:]}")
 
 
 def site_for_test(site: str, instances: list[int], port: int, static: Path) -> str:
@@ -129,7 +104,7 @@ def deployment(tmp_path_factory):
                 "QUIZAPP_TRUSTED_PROXIES": "1",
                 "WEB_CONCURRENCY": "1",
             }
-            ports = [_free_port(), _free_port()]
+            ports = [free_port(), free_port()]
             logs = {}
             for name, port in zip("ab", ports, strict=True):
                 logs[name] = scratch / f"access-{name}.log"
@@ -150,7 +125,7 @@ def deployment(tmp_path_factory):
                         stderr=subprocess.STDOUT,
                     )
                 processes.append(process)
-            front = _free_port()
+            front = free_port()
             static = ROOT / "quizapp" / "static"
             site = site_for_test(SITE.read_text(), ports, front, static)
             (scratch / "nginx.conf").write_text(
@@ -181,7 +156,7 @@ def deployment(tmp_path_factory):
                 (ports[1], processes[1], scratch / "gunicorn-b.log"),
                 (front, processes[2], nginx_log),
             ):
-                _wait_for(port, process, log)
+                wait_for(port, process, log)
             yield Deployment(
                 f"http://127.0.0.1:{front}",
                 f"http://127.0.0.1:{ports[0]}",

@@ -8,7 +8,10 @@
 //   5 and 1 minutes; at zero it sends what is pending and submits.
 // - Autosave: every answer is sent as it is given (typing: after a short pause) to the
 //   JSON endpoint; failures are retried with backoff and kept in localStorage, so a
-//   reload or a dropped connection does not lose them.
+//   reload or a dropped connection does not lose them. While no server can take
+//   them (no connection, or a 502/503/504 such as the 503 of a database outage),
+//   the page's own form posts are held back: one would fail too, and its error page
+//   would replace this one.
 // - Signals: the page reports when it is hidden or loses focus (for the organisers).
 (function () {
   "use strict";
@@ -51,6 +54,9 @@
   var sending = false;
   var retryDelay = 1000;
   var retryTimer = null;
+  var failing = false; // the last send got no answer, or no server to take it
+  var held = false; // a form post was held back because of it
+  var CONNECTION_PROBLEM = "Connection problem: your answers are kept in this browser and will be sent.";
 
   function persist() {
     try { window.localStorage.setItem(storeKey, JSON.stringify(pending)); } catch (e) { /* private mode */ }
@@ -73,6 +79,7 @@
     return post(entry.url, entry.body).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
         sending = false;
+        if (response.status < 500) { failing = false; held = false; }
         if (response.ok) {
           if (pending[position] === entry) { delete pending[position]; persist(); }
           retryDelay = 1000;
@@ -94,11 +101,18 @@
           setStatus("Not saved: " + ((data.error && data.error.message) || "the answer could not be read."), true);
           return flush();
         }
-        throw new Error("HTTP " + response.status);
+        var error = new Error("HTTP " + response.status);
+        error.status = response.status;
+        throw error;
       });
-    }).catch(function () {
+    }).catch(function (error) {
       sending = false;
-      setStatus("Connection problem: your answers are kept in this browser and will be sent.", true);
+      // No answer at all, or no server to take it (503: the database is down;
+      // 502, 504: nginx found no instance). Not a 401 or a 429, after which a form
+      // post still gets its page (the sign-in form, the limit's), nor a 500, a
+      // fault of the autosave that the form post may not share.
+      failing = !error.status || [502, 503, 504].indexOf(error.status) !== -1;
+      setStatus(CONNECTION_PROBLEM + (held ? " Stay on this page until then." : ""), true);
       clearTimeout(retryTimer);
       retryTimer = setTimeout(flush, retryDelay);
       retryDelay = Math.min(retryDelay * 2, 15000);
@@ -224,7 +238,17 @@
   });
   // A plain form post also saves the answer, so nothing pending is lost by navigating.
   document.querySelectorAll("form").forEach(function (form) {
-    form.addEventListener("submit", function () {
+    form.addEventListener("submit", function (event) {
+      if ((form.id === "answer-form" || form.id === "all-form") && failing && !finished) {
+        event.preventDefault();
+        held = true;
+        saveTyping();
+        clearTimeout(retryTimer);
+        retryDelay = 1000;
+        setStatus(CONNECTION_PROBLEM + " Stay on this page until then.", true);
+        flush();
+        return;
+      }
       if (form.id === "answer-form" || form.id === "all-form") {
         Object.keys(typing).forEach(stopTyping);
         pending = {}; persist();
