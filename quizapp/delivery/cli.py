@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy.exc import DBAPIError
 
 from quizapp.core import clock
+from quizapp.core.errors import is_database_unavailable
 from quizapp.delivery import services
 from quizapp.extensions import db
 
@@ -20,6 +22,15 @@ def finalize_expired_command() -> None:
     finalized once, with its deadline as the finish time. The app also finalizes
     an expired attempt the next time anyone opens it.
     """
-    count = services.finalize_expired(clock.now())
-    db.session.commit()
+    try:
+        count = services.finalize_expired(clock.now())
+        db.session.commit()
+    except DBAPIError as error:
+        db.session.rollback()
+        if not is_database_unavailable(error):
+            raise
+        raise click.ClickException(
+            f"the database cannot be reached ({error.orig}); nothing was finalized. "
+            "The next run finalizes what has expired by then."
+        ) from None
     click.echo(f"Finalized {count} expired attempt{'s' if count != 1 else ''}.")
