@@ -10,11 +10,22 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from quizapp import config as settings
 from quizapp.config import ConfigError
 
 __all__ = ["ConfigError", "create_app"]
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in every route (ids and positions): a number beyond the
+    database's 32-bit integer matches no route, so it is a 404 instead of a query
+    that fails (PostgreSQL: out of range; SQLite: too large to bind)."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -28,6 +39,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(settings.load(config, Path(app.instance_path)))
 
     _init_extensions(app)
+    app.url_map.converters["int"] = IdConverter
     _register_blueprints(app)
     _register_templating(app)
 

@@ -115,9 +115,13 @@ def asset_problem(folder: Path, reference: str) -> str | None:
         allowed = ", ".join(sorted(ASSET_TYPES))
         return f"image {reference!r}: use one of these file types: {allowed}"
     path = folder.joinpath(*pure.parts)
-    if not path.is_file():
+    try:
+        size = path.stat().st_size if path.is_file() else None
+    except OSError as exc:  # a name too long for the file system...
+        return f"image {reference!r} cannot be read: {exc.strerror}"
+    if size is None:
         return f"image {reference!r} is not in the bank's folder"
-    if path.stat().st_size > MAX_ASSET_BYTES:
+    if size > MAX_ASSET_BYTES:
         return (
             f"image {reference!r} is larger than {MAX_ASSET_BYTES // 1024 // 1024} MB"
         )
@@ -284,6 +288,11 @@ def _check_patterns(loc: Loc, accept: list[str], patterns: list[str]):
             yield (
                 (*loc, "accept_regex", i),
                 f"not a valid regular expression: {exc.msg}",
+            )
+        except (OverflowError, RecursionError) as exc:  # a{99999999999}, (((...)))
+            yield (
+                (*loc, "accept_regex", i),
+                f"not a valid regular expression: {exc}",
             )
 
 

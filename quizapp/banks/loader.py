@@ -213,6 +213,8 @@ def _message(error: Any) -> str:
         return "required"
     if kind == "extra_forbidden":
         name = str(error["loc"][-1])
+        if name in schema.FIELD_NAMES:  # "did you mean" itself would be no help
+            return "unknown field here: it belongs to another question type or file"
         close = difflib.get_close_matches(name, schema.FIELD_NAMES, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         return f"unknown field{hint}"
@@ -239,6 +241,11 @@ def _message(error: Any) -> str:
         return f"must be at least {error['ctx']['ge']:g}"
     if kind == "greater_than":
         return f"must be more than {error['ctx']['gt']:g}"
+    if kind == "less_than_equal":
+        limit = error["ctx"]["le"]
+        return f"must be at most {int(limit) if limit == int(limit) else limit}"
+    if kind == "finite_number":
+        return "must be a finite number, not .inf or .nan"
     if kind == "bool_type":
         return f"expected true or false, not {value!r}"
     message = str(error["msg"])

@@ -25,6 +25,12 @@ from pydantic import (
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
 DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*%")
+#: The largest count, or duration in seconds, a file may give: what the database's
+#: integer columns hold.
+MAX_INT = 2**31 - 1
+#: The most points a question or rubric criterion may be worth, so that totals stay
+#: ordinary numbers.
+MAX_POINTS = 1_000_000
 QUESTION_TYPES = (
     "single",
     "multiple",
@@ -63,6 +69,8 @@ def duration_seconds(value: str) -> int:
     total = hours * 3600 + minutes * 60 + seconds
     if total <= 0:
         raise ValueError("must be longer than zero")
+    if total > MAX_INT:
+        raise ValueError(f"must be at most {MAX_INT} seconds")
     return total
 
 
@@ -113,12 +121,16 @@ Duration = Annotated[str, BeforeValidator(_duration)]
 Percent = Annotated[str, BeforeValidator(_percent)]
 Instant = Annotated[datetime, BeforeValidator(_instant)]
 Difficulty = Literal["easy", "medium", "hard"]
-PositiveNumber = Annotated[float, Field(gt=0)]
-Count = Annotated[int, Field(ge=1)]
+PositiveNumber = Annotated[float, Field(gt=0, le=MAX_POINTS)]
+Count = Annotated[int, Field(ge=1, le=MAX_INT)]
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+    #: Infinite or NaN numbers (YAML's .inf, .nan) are refused: no score or
+    #: tolerance can be computed with them.
+    model_config = ConfigDict(
+        extra="forbid", strict=True, populate_by_name=True, allow_inf_nan=False
+    )
 
 
 # --- questions ---------------------------------------------------------------------
@@ -275,7 +287,7 @@ class QuizFile(Model):
     time_limit: Duration | None = None
     opens: Instant | None = None
     closes: Instant | None = None
-    attempts: Annotated[int, Field(ge=0)] = 1
+    attempts: Annotated[int, Field(ge=0, le=MAX_INT)] = 1
     grading: Literal["highest", "latest", "first"] = "highest"
     pass_mark: Percent | None = None
     shuffle_questions: bool = True

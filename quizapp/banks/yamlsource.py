@@ -32,6 +32,10 @@ SCALAR_TAGS = {
 }
 MAX_NODES = 1_000_000
 MAX_DEPTH = 64
+#: libyaml's composer recurses in C without a check, and crashes the process (a
+#: segmentation fault) somewhere past 20,000 levels; a file that could nest deeper
+#: than this is measured on the event stream, which does not recurse, first.
+SAFE_TO_COMPOSE = 10_000
 
 
 @dataclass(frozen=True, order=True)
@@ -44,7 +48,16 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.field}: {self.message}"
+        field, message = _one_line(self.field), _one_line(self.message)
+        return f"{self.path}:{self.line}: {field}: {message}"
+
+
+def _one_line(text: str) -> str:
+    """``text`` with line breaks and other unprintable characters escaped, so that a
+    problem is always one line (a key may be ``"a\\nb"``)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 @dataclass
@@ -105,6 +118,10 @@ class YAMLProblem(Exception):
 
 def load(path: str, text: str) -> tuple[Located | None, list[Problem]]:
     """Parse ``text`` (the contents of ``path``) into a :class:`Located` document."""
+    deep = _too_deep(text)
+    if deep is not None:
+        message = f"nested more than {MAX_DEPTH} levels deep"
+        return None, [Problem(path, deep, "(syntax)", message)]
     try:
         node = yaml.compose(text, Loader=SafeLoader)
     except yaml.MarkedYAMLError as exc:
@@ -115,7 +132,11 @@ def load(path: str, text: str) -> tuple[Located | None, list[Problem]]:
             context += f" (from line {exc.context_mark.line + 1})"
         message = " ".join(part for part in (context, exc.problem) if part)
         return None, [Problem(path, line, "(syntax)", f"YAML syntax error: {message}")]
-    except yaml.YAMLError as exc:  # e.g. a second document in the stream
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow
+        line = text.count("\n", 0, exc.position) + 1
+        message = f"YAML error: unacceptable character #x{exc.character:04x}: "
+        return None, [Problem(path, line, "(syntax)", message + exc.reason)]
+    except yaml.YAMLError as exc:
         return None, [Problem(path, 1, "(syntax)", f"YAML error: {exc}")]
     if node is None:
         return None, [Problem(path, 1, "(file)", "the file is empty")]
@@ -130,6 +151,33 @@ def load(path: str, text: str) -> tuple[Located | None, list[Problem]]:
         Problem(path, line, dotted(loc, doc.data), msg)
         for loc, line, msg in builder.problems
     ]
+
+
+def _too_deep(text: str) -> int | None:
+    """The line where ``text`` nests more than MAX_DEPTH collections deep, when it
+    could nest deeper than SAFE_TO_COMPOSE; None otherwise (the builder checks the
+    depth of the rest).
+
+    Each level of nesting takes a ``[`` or ``{``, or one more column of indentation,
+    so a file with few of those and short lines cannot nest deep.
+    """
+    if len(text) <= SAFE_TO_COMPOSE:
+        return None
+    longest = max(map(len, text.splitlines()), default=0)
+    if text.count("[") + text.count("{") + longest <= SAFE_TO_COMPOSE:
+        return None
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=SafeLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return event.start_mark.line + 1
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        pass  # reported by the composer
+    return None
 
 
 class _Builder:
@@ -199,10 +247,13 @@ class _Builder:
         try:
             return self.constructor.construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError) as exc:
-            self.problems.append(
-                (loc, node.start_mark.line + 1, f"cannot read this value: {exc}")
-            )
-            return None
+            message = f"cannot read this value: {exc}"
+        except (KeyError, AttributeError, TypeError):
+            # An explicit tag on text it does not fit: PyYAML's constructors fail
+            # in their own ways (!!bool maybe, !!timestamp never).
+            message = f"cannot read {node.value!r} as {node.tag.replace(TAG, '!!')}"
+        self.problems.append((loc, node.start_mark.line + 1, message))
+        return None
 
     def refuse(self, node: yaml.Node, loc: Loc) -> None:
         tag = node.tag.replace(TAG, "!!")

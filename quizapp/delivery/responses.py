@@ -22,6 +22,7 @@ matching       ``{"0": 1, "1": 0}`` (left -> option)       ``match-0=1&match-1=0
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,6 +33,10 @@ from quizapp.core.errors import DomainError
 
 #: Longest text a candidate may type into one answer or blank.
 MAX_TEXT = 1000
+#: A matching question's left, as its canonical index in decimal (ASCII digits).
+_LEFT = re.compile(r"[0-9]{1,9}")
+#: Half of a UTF-16 pair: JSON can carry one alone (``"\\ud800"``), text cannot.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class InvalidResponse(DomainError):
@@ -55,6 +60,8 @@ def _text(value: Any) -> str | None:
         raise InvalidResponse(
             f"The answer is too long (at most {MAX_TEXT} characters)."
         )
+    if _SURROGATE.search(value):  # stored, it could never be sent in a page again
+        raise InvalidResponse("The answer holds characters that are not text.")
     value = value.strip()
     return value or None
 
@@ -99,7 +106,11 @@ def clean(content: Mapping[str, Any], raw: Any) -> Any:
             raise InvalidResponse("Match each item to an option.")
         matches = {}
         for key, value in raw.items():
-            if not isinstance(key, str) or not key.isdigit() or int(key) >= lefts:
+            if (
+                not isinstance(key, str)
+                or not _LEFT.fullmatch(key)
+                or int(key) >= lefts
+            ):
                 raise InvalidResponse("Match this question's items only.")
             if value is not None:
                 matches[str(int(key))] = _index(value, options)

@@ -10,6 +10,7 @@ so a save racing the deadline or a finalize is decided in one place.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -55,6 +56,8 @@ log = logging.getLogger(__name__)
 #: Signals a page may report per attempt; more are dropped (a page in a loop must
 #: not fill the table).
 MAX_SIGNALS_PER_ATTEMPT = 500
+#: What a text column cannot hold: NUL (PostgreSQL) and a lone surrogate (UTF-8).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 class AttemptClosed(Conflict):
@@ -728,7 +731,8 @@ def record_page_signal(
     )
     if count >= MAX_SIGNALS_PER_ATTEMPT:
         return False
-    _signal(attempt, kind, (detail or "")[:300] or None, now)
+    detail = _UNSTORABLE.sub("\ufffd", (detail or "")[:300])
+    _signal(attempt, kind, detail or None, now)
     return True
 
 
