@@ -202,10 +202,16 @@ def _programme() -> dict:
     }
 
 
-def write_content(folder: Path) -> Path:
-    """The hostile bank, quizzes and programme as files under ``folder``."""
+def write_content(folder: Path, revised: bool = False) -> Path:
+    """The hostile bank, quizzes and programme as files under ``folder``;
+    ``revised``: the single-choice question's second version, whose right answer
+    is another choice (a regrade to apply)."""
+    bank = _question_bank()
+    if revised:
+        for n, choice in enumerate(bank["questions"][0]["choices"]):
+            choice["correct"] = n == 1
     files = {
-        "hostile/bank.yaml": _question_bank(),
+        "hostile/bank.yaml": bank,
         f"quizzes/{QUIZ}.yaml": _quiz(
             QUIZ,
             "Screening <script>window.__xss=26</script>",
@@ -254,7 +260,8 @@ def build_world(folder: Path, candidates: int = len(CORPUS)) -> World:
     and shares their profile. Candidate 0 has taken the screening quiz for real
     (a result and a review to show), is in the middle of the module quiz, has a
     judged project (a payload as the judge's comment) and a certificate;
-    candidate 1 has an accommodation whose reason is a payload.
+    candidate 1 has an accommodation whose reason is a payload. The single-choice
+    question has a second version, so the screening quiz has a regrade to apply.
     """
     _report, problems = sync.import_paths([write_content(folder)])
     assert not problems, [str(p) for p in problems]
@@ -295,6 +302,9 @@ def build_world(folder: Path, candidates: int = len(CORPUS)) -> World:
         )
     delivery.submit_attempt(finished, now - timedelta(hours=1))
     db.session.commit()
+    _report, problems = sync.import_paths([write_content(folder, revised=True)])
+    assert not problems, [str(p) for p in problems]
+    db.session.commit()
     for i, person in enumerate(people):
         reason = fit(CORPUS[-1 - i % len(CORPUS)], 500)
         programmes.add_by_hand(programme, SHORTLIST, person, reason, organiser)
@@ -302,9 +312,16 @@ def build_world(folder: Path, candidates: int = len(CORPUS)) -> World:
     db.session.commit()
     project = next(m for m in programme.modules if m.is_project)
     criterion = project.rubric[0]["criterion"]
-    judging.submit_review(
-        programme, project, ada, judge, {criterion: "7"}, " ".join(CORPUS), now=now
-    )
+    for person in people[:2]:  # candidate 1 completes too: a certificate to issue
+        judging.submit_review(
+            programme,
+            project,
+            person,
+            judge,
+            {criterion: "7"},
+            " ".join(CORPUS),
+            now=now,
+        )
     db.session.commit()
     running = delivery.start_attempt(ada, module_quiz, now)
     db.session.commit()

@@ -604,7 +604,9 @@ def window(slug: str):
             db.session.commit()
             flash("Window saved; attempts in progress follow it.", "success")
             return redirect(url_for(".window", slug=slug))
-    elif request.form.get("form") == "quick" and action.validate_on_submit():
+    elif request.form.get("form") == "quick":
+        if not action.validate_on_submit():
+            abort(400)  # the buttons send one of three values: this was not one
         services.WINDOW_ACTIONS[action.action.data](quiz, current_user)
         db.session.commit()
         flash("Window saved; attempts in progress follow it.", "success")
