@@ -23,7 +23,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from quizapp.accounts import services as accounts
-from quizapp.accounts.models import DISCIPLINES, Role, User, UserRole
+from quizapp.accounts.models import (
+    DISCIPLINES,
+    GRADUATION_YEAR_MAX,
+    GRADUATION_YEAR_MIN,
+    Role,
+    User,
+    UserRole,
+)
 from quizapp.banks.models import Programme, Quiz
 from quizapp.core import clock
 from quizapp.core.auth import role_required, signed_in
@@ -205,7 +212,10 @@ def _filters() -> ranking.Filters:
     discipline = args.get("discipline") or None
     return ranking.Filters(
         discipline=discipline if discipline in DISCIPLINES else None,
-        graduation_year=year,
+        # (like an unknown discipline, a year nobody can have filters nothing)
+        graduation_year=year
+        if year is not None and GRADUATION_YEAR_MIN <= year <= GRADUATION_YEAR_MAX
+        else None,
         passed=passed,
         search=(args.get("q") or "").strip()[: ranking.SEARCH_MAX] or None,
     )

@@ -6,18 +6,22 @@ get a 4xx, never a 500, and never a half-written database."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import pytest
+from markupsafe import escape
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
+from quizapp.accounts.models import User
 from quizapp.extensions import db, limiter
-from tests.factories import PASSWORD
-from tests.hostile import World, build_world, long_text, row_counts
+from tests.factories import PASSWORD, make_finished_attempt, make_user
+from tests.hostile import NUL, SQL, World, build_world, long_text, row_counts
 
 # -- Reading forms the way a browser does ------------------------------------------
 
@@ -522,3 +526,252 @@ def test_toggle_buttons_work_as_the_page_sends_them(app, world, page, sends, don
     assert response.status_code == 302
     db.session.expire_all()
     assert done(world)
+
+
+# -- JSON and script-sent endpoints ------------------------------------------------
+
+JSON_BODIES = [
+    ("not JSON", "{'response': 0", "application/json"),
+    ("a list", "[1, 2, 3]", "application/json"),
+    ("a string", '"0"', "application/json"),
+    ("null", "null", "application/json"),
+    ("a number", "12", "application/json"),
+    ("a list as the response", '{"response": [[[]]], "flagged": true}', None),
+    ("an object as the response", '{"response": {"$gt": ""}}', None),
+    ("a huge number", '{"response": 1e999999}', None),
+    ("a string flag", '{"response": 0, "flagged": "yes"}', None),
+    ("an unknown choice", '{"response": 99}', None),
+    ("a negative choice", '{"response": -1}', None),
+    ("100 KB", '{"response": "' + "x" * 100_000 + '"}', None),
+    ("deep nesting", '{"response": ' + "[" * 5000 + "]" * 5000 + "}", None),
+    ("form-encoded", "response=0", "application/x-www-form-urlencoded"),
+]
+
+
+def test_hostile_json_gets_a_4xx_and_writes_nothing(app, world):
+    client = signed_in(app, world.candidates[0].email)
+    token = _token(client, f"/attempts/{world.running.id}/q/1")
+    answers = f"/api/attempts/{world.running.id}/answers/1"
+    problems = []
+    for label, body, kind in JSON_BODIES:
+        before = row_counts()
+        response = client.post(
+            answers,
+            data=body,
+            headers={
+                "Content-Type": kind or "application/json",
+                "X-CSRFToken": token,
+                "Accept": "application/json",
+            },
+        )
+        status = response.status_code
+        if not 400 <= status < 500 or row_counts() != before:
+            problems.append(f"{label}: {status}")
+        elif "error" not in (response.get_json(silent=True) or {}):
+            problems.append(f"{label}: {status} without a JSON error")
+    assert problems == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"kind": ["hidden"], "detail": {"a": 1}}',
+        '{"kind": "' + "x" * 100_000 + '", "detail": "' + "y" * 100_000 + '"}',
+        '{"kind": null}',
+        "[]",
+        "not json",
+    ],
+)
+def test_a_hostile_page_signal_is_refused_or_cut_short(app, world, body):
+    client = signed_in(app, world.candidates[0].email)
+    token = _token(client, f"/attempts/{world.running.id}/q/1")
+
+    response = client.post(
+        f"/api/attempts/{world.running.id}/signals",
+        data=body,
+        headers={"Content-Type": "application/json", "X-CSRFToken": token},
+    )
+
+    assert response.status_code < 500
+    from quizapp.delivery.models import IntegritySignal
+
+    for signal in db.session.scalars(db.select(IntegritySignal)):
+        assert len(signal.kind) <= 32
+        assert signal.detail is None or len(signal.detail) <= 300
+
+
+def test_hostile_uploads_and_previews_get_a_4xx(app, world):
+    client = signed_in(app, world.admin.email)
+    editor = "/authoring/banks/hostile/questions/single/edit"
+    form = next(f for f in forms_on(client, editor) if "edit" in f.action)
+    token = form.data().get("csrf_token")
+    assets = "/authoring/banks/hostile/assets"
+    before = row_counts()
+    uploads = [
+        ("not an image", b"<script>window.__xss=1</script>", "x.png"),
+        ("an SVG with script", b"<svg><script>alert(1)</script></svg>", "x.svg"),
+        ("empty", b"", "empty.png"),
+    ]
+    for label, content, name in uploads:
+        response = client.post(
+            assets,
+            data={"csrf_token": token, "image": (io.BytesIO(content), name)},
+            headers={"Accept": "application/json"},
+        )
+        assert 400 <= response.status_code < 500, label
+        assert response.get_json()["error"], label
+    response = client.post(assets, data={"csrf_token": token, "image": "a string"})
+    assert 400 <= response.status_code < 500
+    preview = "/authoring/banks/hostile/preview/single?key=single"
+    for label, data in [
+        ("sample not a number", {**form.data().to_dict(), "sample": "x" * 20_000}),
+        ("nothing", {"csrf_token": token}),
+        (
+            "a list of prompts",
+            MultiDict([("csrf_token", token), ("prompt", "a"), ("prompt", "b")]),
+        ),
+    ]:
+        response = client.post(preview, data=data)
+        assert response.status_code < 500, label
+        assert response.is_json, label
+    response = client.post(
+        "/authoring/banks/hostile/preview/single?key=" + "%27" * 50, data=form.data()
+    )
+    assert response.status_code == 404
+    assert row_counts() == before
+
+
+# -- Searches and filters ----------------------------------------------------------
+
+#: Names that hold what a LIKE pattern or SQL would read as syntax.
+LITERAL_NAMES = {
+    "%": "Percent 100% Sure",
+    "_": "Under_score Person",
+    "\\": "Back\\slash Person",
+    "' OR 1=1 --": "Quote ' OR 1=1 -- Person",
+}
+
+
+@pytest.fixture
+def literal(world) -> dict[str, User]:
+    """A candidate per name of :data:`LITERAL_NAMES`, on the screening board."""
+    people = {}
+    for n, (needle, name) in enumerate(LITERAL_NAMES.items()):
+        person = make_user(email=f"literal{n}@example.org", name=name)
+        make_finished_attempt(
+            person, world.quiz, 50 + n, finished_at=world.finished.finished_at
+        )
+        people[needle] = person
+    return people
+
+
+SEARCHES = [
+    "/admin/accounts?q={}",
+    "/organise/quizzes/hq/leaderboard?q={}",
+    "/organise/programmes/hp/leaderboard?q={}",
+]
+
+
+@pytest.mark.parametrize("search", SEARCHES)
+def test_a_search_matches_its_text_literally(app, world, literal, search):
+    client = signed_in(app, world.admin.email)
+    before = row_counts()
+    for needle in [*SQL, NUL]:
+        response = client.get(search.format(urlencode_value(needle)))
+        assert response.status_code == 200, (needle, response.status_code)
+        page = response.get_data(as_text=True)
+        shown = {name for name in LITERAL_NAMES.values() if escape(name) in page}
+        expected = {
+            name for name in LITERAL_NAMES.values() if needle.lower() in name.lower()
+        }
+        assert shown == expected, needle
+    assert row_counts() == before
+
+
+def test_the_csv_search_matches_its_text_literally(app, world, literal):
+    client = signed_in(app, world.admin.email)
+    for needle in ("%", "_", "\\", "' OR 1=1 --", NUL):
+        response = client.get(
+            f"/organise/quizzes/hq/leaderboard.csv?q={urlencode_value(needle)}"
+        )
+        assert response.status_code == 200, needle
+        rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+        names = {row["name"].lstrip("'") for row in rows} & set(LITERAL_NAMES.values())
+        expected = {n for n in LITERAL_NAMES.values() if needle in n}
+        assert names == expected, needle
+
+
+def urlencode_value(value: str) -> str:
+    from urllib.parse import quote
+
+    return quote(value, safe="")
+
+
+#: Filters with values no page offers: each answers 200 (the filter ignored or
+#: empty results), a redirect to a page that exists, or a 4xx; never a 500.
+FILTERS = [
+    "/admin/accounts?role={}&status={}&page={}",
+    "/organise/quizzes/hq/leaderboard?year={}&passed={}&discipline={}",
+    "/organise/quizzes/hq/leaderboard?page={}&per_page={}",
+    "/organise/quizzes/hq/leaderboard.csv?year={}&passed={}&discipline={}",
+    "/organise/programmes/hp/leaderboard?page={}&per_page={}&year={}",
+    "/organise/programmes/hp/progress?sort={}",
+    "/organise/programmes/hp/progress.csv?sort={}",
+    "/staff/quizzes/hq/statistics?attempts={}",
+    "/staff/quizzes/hq/statistics/chart.json?attempts={}",
+    "/banks/hostile?q={}&type={}&difficulty={}&tag={}&show={}",
+    "/banks/hostile/questions/single?v={}&sample={}",
+    "/authoring?q={}&bank={}&type={}&tag={}&module={}&show={}",
+    "/verify?code={}",
+]
+JUNK = [
+    "' OR 1=1 --",
+    "-1",
+    "0",
+    "99999999999999999999",
+    "1e308",
+    "NaN",
+    "%",
+    "\\",
+    NUL,
+    "x" * 5_000,
+]
+
+
+@pytest.mark.parametrize("template", FILTERS)
+def test_unknown_filter_values_never_break_a_page(app, world, template):
+    client = signed_in(app, world.admin.email)
+    before = row_counts()
+    for junk in JUNK:
+        value = urlencode_value(junk)
+        url = template.format(*[value] * template.count("{}"))
+        response = client.get(url)
+        status = response.status_code
+        assert status in (200, 302) or 400 <= status < 500, (junk, url[:120])
+        response.close()
+    assert row_counts() == before
+
+
+def test_a_hostile_next_address_never_leaves_the_site(app, world):
+    client = signed_in(app, None)
+    token = _token(client, "/sign-in")
+    for target in (
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example",
+        "javascript:alert(1)",
+        "\\\\evil.example",
+        "%2F%2Fevil.example",
+        NUL,
+    ):
+        response = client.post(
+            f"/sign-in?next={urlencode_value(target)}",
+            data={"email": "c0@example.org", "password": PASSWORD, "csrf_token": token},
+        )
+        assert response.status_code == 302, target
+        location = urlsplit(response.headers["Location"])
+        assert location.netloc in ("", "localhost"), target
+        assert location.path.startswith("/"), target
+        assert not location.path.startswith("//"), target
+        client = signed_in(app, None)
+        token = _token(client, "/sign-in")
