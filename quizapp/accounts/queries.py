@@ -9,6 +9,8 @@ from quizapp.accounts.models import User, UserRole
 from quizapp.extensions import db
 
 PAGE_SIZE = 50
+#: Past this page the offset would overflow the database's integer.
+LAST_PAGE = 2**31 // PAGE_SIZE
 
 
 def _like_escaped(text: str) -> str:
@@ -44,4 +46,5 @@ def account_page(
         )
     elif status == "anonymised":
         query = query.where(User.anonymised_at.is_not(None))
-    return db.paginate(query, page=max(page, 1), per_page=PAGE_SIZE, error_out=False)
+    page = min(max(page, 1), LAST_PAGE)
+    return db.paginate(query, page=page, per_page=PAGE_SIZE, error_out=False)

@@ -186,7 +186,10 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         try:
-            services.request_password_reset(form.email.data)
+            services.request_password_reset(services.normalise_email(form.email.data))
+        except DomainError as error:
+            pour_onto(form, error)
+            return render_template("accounts/forgot_password.html", form=form), 422
         except mail.MailError:
             db.session.rollback()
             flash(

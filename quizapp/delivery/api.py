@@ -33,7 +33,7 @@ def _state(attempt: Attempt) -> dict:
 def _json_body() -> dict:
     try:
         body = request.get_json(silent=True)
-    except RecursionError:  # nested deeper than the JSON parser goes
+    except RecursionError:  # nested deeper than the parser goes: not ValueError
         body = None
     if not isinstance(body, dict):
         abort(400, "Send a JSON object.")

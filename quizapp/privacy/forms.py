@@ -26,7 +26,10 @@ class WithdrawForm(FlaskForm):
 class AnonymiseForm(FlaskForm):
     confirm = StringField(
         "Type the account's e-mail address to confirm",
-        [InputRequired("Type the account's e-mail address to confirm.")],
+        [
+            InputRequired("Type the account's e-mail address to confirm."),
+            Length(max=254),
+        ],
     )
 
 

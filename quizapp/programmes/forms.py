@@ -53,7 +53,7 @@ class RemoveForm(FlaskForm):
 class PublishForm(FlaskForm):
     """A button: show or hide the list's outcome to candidates."""
 
-    publish = HiddenField(validators=[DataRequired()])
+    publish = HiddenField(validators=[DataRequired(), AnyOf(("on", "off"))])
 
 
 class WeightsForm(FlaskForm):
@@ -101,8 +101,8 @@ class WindowActionForm(FlaskForm):
 
 
 class ConsentForm(FlaskForm):
-    give = HiddenField(validators=[DataRequired()])
+    give = HiddenField(validators=[DataRequired(), AnyOf(("yes", "no"))])
 
 
 class VisibilityForm(FlaskForm):
-    public = HiddenField(validators=[DataRequired()])
+    public = HiddenField(validators=[DataRequired(), AnyOf(("on", "off"))])

@@ -255,7 +255,7 @@ def leaderboard(
     """
     filters = filters or Filters()
     per_page = max(1, min(per_page, MAX_PER_PAGE))
-    page = max(1, page)
+    page = max(1, min(page, 2**31 // per_page))  # the offset fits an integer
     base = _query(quiz, filters, programme_id)
     inner = base.limit(per_page).offset((page - 1) * per_page).subquery("page")
     rows = [_row(m) for m in db.session.execute(_with_signals(inner)).mappings()]

@@ -23,7 +23,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from quizapp.accounts import services as accounts
-from quizapp.accounts.models import DISCIPLINES, STAFF_ROLES, Role, User, UserRole
+from quizapp.accounts.models import (
+    DISCIPLINES,
+    GRADUATION_YEAR_MAX,
+    GRADUATION_YEAR_MIN,
+    STAFF_ROLES,
+    Role,
+    User,
+    UserRole,
+)
 from quizapp.banks.models import Programme, Quiz
 from quizapp.core import audit, clock
 from quizapp.core.auth import role_required
@@ -205,7 +213,10 @@ def _filters() -> ranking.Filters:
     discipline = args.get("discipline") or None
     return ranking.Filters(
         discipline=discipline if discipline in DISCIPLINES else None,
-        graduation_year=year,
+        # (like an unknown discipline, a year nobody can have filters nothing)
+        graduation_year=year
+        if year is not None and GRADUATION_YEAR_MIN <= year <= GRADUATION_YEAR_MAX
+        else None,
         passed=passed,
         search=(args.get("q") or "").strip()[: ranking.SEARCH_MAX] or None,
     )
@@ -605,7 +616,9 @@ def window(slug: str):
             db.session.commit()
             flash("Window saved; attempts in progress follow it.", "success")
             return redirect(url_for(".window", slug=slug))
-    elif request.form.get("form") == "quick" and action.validate_on_submit():
+    elif request.form.get("form") == "quick":
+        if not action.validate_on_submit():
+            abort(400)  # the buttons send one of three values: this was not one
         services.WINDOW_ACTIONS[action.action.data](quiz, current_user)
         db.session.commit()
         flash("Window saved; attempts in progress follow it.", "success")

@@ -239,12 +239,10 @@ def test_a_lone_surrogate_is_refused_and_the_question_page_still_loads(
 
     for answer in refused:
         assert_json_error(answer, {422})
-    assert nul.status_code == 200  # odd, but stored and shown again without harm
+    assert_json_error(nul, {400})  # no text anywhere may hold a NUL
     for position in (4, 5, 6):
         assert client.get(f"/attempts/{attempt.id}/q/{position}").status_code == 200
-    assert [answer for answer, _ in stored(attempt).values()] == [
-        None, None, None, "1\x002", None, None, None, None
-    ]  # fmt: skip
+    assert [answer for answer, _ in stored(attempt).values()] == [None] * 8
 
 
 def test_a_matching_left_in_other_digits_is_refused_and_a_right_one_saved(
@@ -294,11 +292,14 @@ def test_any_page_signal_is_recorded_or_refused_with_a_json_error(attempt, send,
 
 
 def test_a_signal_detail_with_unstorable_characters_is_still_recorded(attempt, send):
-    body = {"kind": "hidden", "detail": "tab\x00 \ud800switched"}
+    body = {"kind": "hidden", "detail": "tab \ud800switched"}
+    with_nul = {"kind": "hidden", "detail": "tab\x00switched"}
 
     response = send("/api/attempts/{id}/signals", encode(body))
+    refused = send("/api/attempts/{id}/signals", encode(with_nul))
 
     assert response.get_json() == {"recorded": True}
+    assert_json_error(refused, {400})
     assert db.session.scalars(select(IntegritySignal.detail)).all() == [
-        "tab\ufffd \ufffdswitched"
+        "tab \ufffdswitched"
     ]
