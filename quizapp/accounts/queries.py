@@ -13,10 +13,6 @@ PAGE_SIZE = 50
 LAST_PAGE = 2**31 // PAGE_SIZE
 
 
-def _like_escaped(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def account_page(
     search: str = "", role: str | None = None, status: str | None = None, page: int = 1
 ) -> Pagination:
@@ -25,11 +21,11 @@ def account_page(
     answered, anonymised). Roles come in one extra query for the page."""
     query = db.select(User).order_by(User.created_at.desc(), User.id.desc())
     if search.strip():
-        pattern = f"%{_like_escaped(search.strip().lower())}%"
+        term = search.strip().lower()  # (% and _ in it match themselves)
         query = query.where(
             or_(
-                User.email.like(pattern, escape="\\"),
-                db.func.lower(User.name).like(pattern, escape="\\"),
+                User.email.contains(term, autoescape=True),
+                db.func.lower(User.name).contains(term, autoescape=True),
             )
         )
     if role:

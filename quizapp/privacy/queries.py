@@ -24,10 +24,6 @@ class AuditFilters:
     target_id: int | None = None
 
 
-def _like_escaped(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def audit_page(filters: AuditFilters, page: int = 1) -> Pagination:
     """One page of audit events, newest first.
 
@@ -37,13 +33,14 @@ def audit_page(filters: AuditFilters, page: int = 1) -> Pagination:
     """
     query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     if filters.action.strip():
-        prefix = _like_escaped(filters.action.strip())
-        query = query.where(AuditEvent.action.like(f"{prefix}%", escape="\\"))
+        query = query.where(
+            AuditEvent.action.startswith(filters.action.strip(), autoescape=True)
+        )
     if filters.actor.strip():
-        pattern = f"%{_like_escaped(filters.actor.strip().lower())}%"
+        fragment = filters.actor.strip().lower()
         query = query.where(
             AuditEvent.actor_id.in_(
-                select(User.id).where(User.email.like(pattern, escape="\\"))
+                select(User.id).where(User.email.contains(fragment, autoescape=True))
             )
         )
     if filters.target_type:
