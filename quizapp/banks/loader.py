@@ -148,19 +148,31 @@ def load_file(path: Path, docs: Documents) -> None:
 
 def _load_bank(located: Located, docs: Documents) -> None:
     header = _validate(located, schema.BankHeader, docs.problems)
-    if header is None:
-        return
-    bank = BankDoc(located, header)
-    for i, raw in enumerate(header.questions):
+    if header is not None:
+        raws = header.questions
+    else:
+        # The header is wrong, but its questions' errors are reported all the same
+        # (every error, not just the first); the bank itself is not kept.
+        listed = (
+            located.data.get("questions") if isinstance(located.data, dict) else None
+        )
+        raws = listed if isinstance(listed, list) else []
+    bank = BankDoc(located, header) if header is not None else None
+    for i, raw in enumerate(raws):
         loc = ("questions", i)
         try:
-            bank.questions.append((i, QUESTION.validate_python(raw)))
+            question = QUESTION.validate_python(raw)
         except ValidationError as exc:
-            docs.problems.extend(translate(exc, located, loc))
+            tag = raw.get("type") if isinstance(raw, dict) else None
+            docs.problems.extend(translate(exc, located, loc, union_tag=tag))
             ident = raw.get("id") if isinstance(raw, dict) else None
-            if isinstance(ident, str):
+            if bank is not None and isinstance(ident, str):
                 bank.broken.add(ident)
-    docs.banks.append(bank)
+        else:
+            if bank is not None:
+                bank.questions.append((i, question))
+    if bank is not None:
+        docs.banks.append(bank)
 
 
 def _validate(
@@ -173,11 +185,21 @@ def _validate(
         return None
 
 
-def translate(exc: ValidationError, located: Located, base: Loc) -> list[Problem]:
-    """pydantic's errors as problems at the line of the offending field."""
+def translate(
+    exc: ValidationError, located: Located, base: Loc, union_tag: Any = None
+) -> list[Problem]:
+    """pydantic's errors as problems at the line of the offending field.
+
+    ``union_tag`` is the discriminator value of a tagged union validated at
+    ``base``: pydantic names the member first in each error's location, which is
+    not a key of the file (or, for ``type: blanks``, is one: the ``blanks`` field).
+    """
     out: dict[Loc, Problem] = {}
     for error in exc.errors(include_url=False):
-        loc = _real_loc(located.data, (*base, *error["loc"]))
+        parts = error["loc"]
+        if union_tag is not None and parts and parts[0] == union_tag:
+            parts = parts[1:]
+        loc = _real_loc(located.data, (*base, *parts))
         if error["type"] == "union_tag_invalid":
             loc = (*loc, "type")
         if loc in out or any(loc[: len(bad)] == bad for bad in located.refused):
