@@ -213,6 +213,15 @@ UNKNOWN_KEYS = ["colour", "x-extra", "ünïcode", "Type", "answers", "question"]
 plain_text = st.text(
     st.characters(codec="utf-8", exclude_characters=".[]"), max_size=20
 ) | st.sampled_from(["", " ", "\t", "x" * 3000, "yes", "null", "1e5", "a/b", "🙂"])
+
+
+def containers(children: st.SearchStrategy) -> st.SearchStrategy:
+    """Lists and mappings of ``children``, keyed by unknown or odd field names."""
+    return st.lists(children, max_size=3) | st.dictionaries(
+        st.sampled_from(UNKNOWN_KEYS) | plain_text, children, max_size=3
+    )
+
+
 values = st.recursive(
     st.none()
     | st.booleans()
@@ -220,12 +229,7 @@ values = st.recursive(
     | st.sampled_from([0, -1, 2**31, 10**30, -(10**30)])
     | st.floats()
     | plain_text,
-    lambda children: (
-        st.lists(children, max_size=3)
-        | st.dictionaries(
-            st.sampled_from(UNKNOWN_KEYS) | plain_text, children, max_size=3
-        )
-    ),
+    containers,
     max_leaves=6,
 )
 mutations = st.sampled_from(["drop", "replace", "add"])
