@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
@@ -58,8 +59,14 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
 
 
 @pytest.fixture(scope="session")
-def live_server(database_url: str) -> Iterator[str]:
-    app = make_app(database_url)
+def live_app(database_url: str) -> Flask:
+    """The app the browser talks to (its mail outbox, for one)."""
+    return make_app(database_url)
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app: Flask) -> Iterator[str]:
+    app = live_app
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

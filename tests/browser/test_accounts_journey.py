@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
+from quizapp.core import mail
 from tests.browser.conftest import screenshot
 from tests.factories import make_admin, make_user
 
@@ -98,3 +101,40 @@ def test_admin_grants_a_role_and_sees_it_in_the_history(page: Page, app):
     expect(page.get_by_role("button", name="Revoke instructor")).to_be_visible()
     expect(page.get_by_text("role granted")).to_be_visible()
     screenshot(page, "admin-account")
+
+
+def test_a_forgotten_password_is_reset_through_the_link_in_the_mail(
+    page: Page, live_app
+):
+    make_user(email="ada@example.org", name="Ada Lovelace")
+    with live_app.app_context():
+        mail.outbox().clear()
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto("/sign-in")
+
+    page.get_by_role("link", name="Forgotten your password?").click()
+    page.get_by_label("E-mail").fill("ada@example.org")
+    page.get_by_role("button", name="Send me a link").click()
+
+    expect(page.get_by_role("alert").first).to_contain_text("we have sent it a link")
+    with live_app.app_context():
+        (message,) = mail.outbox()
+    link = re.search(r"https?://\S+(/password/reset/\S+)", message.body).group(1)
+    page.goto(link)
+    expect(page.get_by_text("ada@example.org")).to_be_visible()
+    page.get_by_label("New password", exact=True).fill("analytical engine notes")
+    page.get_by_label("Repeat the new password").fill("analytical engine notes")
+    screenshot(page, "password-reset")
+    page.get_by_role("button", name="Set the new password").click()
+
+    expect(page.get_by_role("alert").first).to_contain_text("Sign in with it")
+    page.get_by_label("E-mail").fill("ada@example.org")
+    page.get_by_label("Password").fill("analytical engine notes")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text("Hello, Ada Lovelace")).to_be_visible()
+
+    page.goto(link)  # used once
+    expect(page.get_by_role("alert").first).to_contain_text("already been used")
+    page.goto("/account/data")
+    expect(page.get_by_role("heading", name="Your data")).to_be_visible()
+    screenshot(page, "your-data")
