@@ -136,5 +136,5 @@ def test_a_forgotten_password_is_reset_through_the_link_in_the_mail(
     page.goto(link)  # used once
     expect(page.get_by_role("alert").first).to_contain_text("already been used")
     page.goto("/account/data")
-    expect(page.get_by_role("heading", name="Your data")).to_be_visible()
+    expect(page.get_by_role("heading", name="Your data", exact=True)).to_be_visible()
     screenshot(page, "your-data")
