@@ -601,33 +601,10 @@ def window(slug: str):
         },
     )
     action = WindowActionForm(prefix="quick")
-    if request.form.get("form") == "window" and form.validate_on_submit():
-        try:
-            services.set_window(
-                quiz,
-                clock.from_local(form.opens_at.data),
-                clock.from_local(form.closes_at.data),
-                current_user,
-                form.reason.data,
-            )
-        except DomainError as error:
-            pour_onto(form, error)
-        else:
-            db.session.commit()
-            flash("Window saved; attempts in progress follow it.", "success")
-            return redirect(url_for(".window", slug=slug))
-    elif request.form.get("form") == "quick":
-        if not action.validate_on_submit():
-            abort(400)  # the buttons send one of three values: this was not one
-        services.WINDOW_ACTIONS[action.action.data](quiz, current_user)
-        db.session.commit()
-        flash("Window saved; attempts in progress follow it.", "success")
-        return redirect(url_for(".window", slug=slug))
-    elif request.method == "POST" and request.form.get("form") not in (
-        "window",
-        "quick",
-    ):
-        abort(400)
+    if request.method == "POST":
+        saved = _save_window(quiz, form, action)
+        if saved is not None:
+            return saved
     running, latest = services.running_attempts(quiz)
     return render_template(
         "programmes/window.html",
@@ -639,6 +616,39 @@ def window(slug: str):
         now=clock.now(),
         events=services.window_history(quiz),
     ), form_status(form)
+
+
+def _save_window(quiz: Quiz, form: WindowForm, action: WindowActionForm):
+    """Apply the form the page posted: the window's dates, or a quick action. The
+    redirect once saved; None to show the page again with the form's errors.
+
+    :raise 400: a post from neither form, or a quick action none of its buttons
+        sends.
+    """
+    posted = request.form.get("form")
+    if posted == "quick":
+        if not action.validate_on_submit():
+            abort(400)
+        services.WINDOW_ACTIONS[action.action.data](quiz, current_user)
+    elif posted == "window":
+        if not form.validate_on_submit():
+            return None
+        try:
+            services.set_window(
+                quiz,
+                clock.from_local(form.opens_at.data),
+                clock.from_local(form.closes_at.data),
+                current_user,
+                form.reason.data,
+            )
+        except DomainError as error:
+            pour_onto(form, error)
+            return None
+    else:
+        abort(400)
+    db.session.commit()
+    flash("Window saved; attempts in progress follow it.", "success")
+    return redirect(url_for(".window", slug=quiz.slug))
 
 
 # -- Candidate's side ---------------------------------------------------------------
