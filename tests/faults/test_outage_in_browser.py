@@ -108,6 +108,13 @@ def test_answers_given_during_an_outage_are_kept_and_sent_when_it_ends(
             page.locator("#question-4").get_by_label("Your answer").fill("ReLU")
             expect(status).to_have_text(CONNECTION_PROBLEM)
             expect(status).to_have_class(re.compile(r"\bsave-failed\b"))
+            # Typed text is saved once the typing pauses (0.7 s): wait for it to
+            # join the kept answers (it failed the test when read too early).
+            page.wait_for_function(
+                "id => Object.keys(JSON.parse(localStorage.getItem("
+                "'quizapp-pending-' + id) || '{}')).length == 2",
+                arg=attempt_id,
+            )
             during = pending_in_browser(page, attempt_id)
             page.evaluate("window.scrollTo(0, 0)")  # the sticky bar in its place
             screenshot(page, "delivery-connection-problem")
