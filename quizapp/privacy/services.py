@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from quizapp.accounts import passwords
 from quizapp.accounts.models import Role, User, count_active_admins
 from quizapp.accounts.services import end_all_sign_ins
+from quizapp.bootcamp import certificates
 from quizapp.bootcamp.models import Certificate
 from quizapp.core import audit
 from quizapp.core.errors import Conflict, DomainError, PermissionDenied
@@ -84,7 +85,7 @@ def anonymise(user: User, actor: User | None, now: datetime) -> bool:
     e-mail become placeholders; school, discipline and graduation year, the
     accommodations' reasons, the IP addresses and browser sessions of the answer
     history and the attempts, and the details of IP and browser integrity signals
-    are cleared; the password becomes unusable and the session token is replaced;
+    are cleared; the password becomes unusable and every sign-in is ended;
     the account is deactivated; consents are revoked; partner interest is
     deleted; every certificate is re-labelled with the placeholder name and the
     valid ones are revoked, so none verifies under the person's name.
@@ -163,16 +164,15 @@ def anonymise(user: User, actor: User | None, now: datetime) -> bool:
 
 
 def _relabel_certificates(user: User, actor: Any, now: datetime) -> list[int]:
-    """Put the placeholder name on every certificate of ``user`` and revoke the
-    valid ones; returns the ids revoked."""
+    """Revoke the valid certificates of ``user`` (as an organiser would, logged
+    the same way) and put the placeholder name on all of them; returns the ids
+    revoked."""
     revoked = []
     for certificate in db.session.scalars(
         select(Certificate).where(Certificate.user_id == user.id)
     ):
-        certificate.recipient_name = anonymised_name(user.id)
-        if certificate.revoked_at is None:
-            certificate.revoked_at = now
-            certificate.revoked_by_id = getattr(actor, "id", None)
-            certificate.revoke_reason = REVOKED_BY_ANONYMISATION
+        if certificate.is_valid:
+            certificates.revoke(certificate, REVOKED_BY_ANONYMISATION, actor, now)
             revoked.append(certificate.id)
+        certificate.recipient_name = anonymised_name(user.id)
     return revoked
