@@ -4,7 +4,6 @@ and PDF download, and the public verification page."""
 from __future__ import annotations
 
 from flask import (
-    Response,
     abort,
     flash,
     redirect,
@@ -27,6 +26,7 @@ from quizapp.bootcamp.certificate_forms import (
 from quizapp.bootcamp.models import Certificate
 from quizapp.core.auth import public, role_required, signed_in
 from quizapp.core.errors import Conflict, DomainError, form_status, pour_onto
+from quizapp.core.security import private_attachment
 from quizapp.extensions import db, limiter
 from quizapp.programmes.access import programme_or_404
 
@@ -169,14 +169,7 @@ def download_certificate(certificate_id: int):
         certificate, certificates.verify_url(certificate.code)
     )
     name = certificates.file_name(certificate)
-    return Response(
-        body,
-        mimetype="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return private_attachment(body, "application/pdf", name)
 
 
 # -- Anyone -------------------------------------------------------------------------

@@ -63,3 +63,15 @@ def register_security_headers(app: Flask) -> None:
             # Pages carry personal data and answers: never from a shared cache.
             headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+def private_attachment(body: str | bytes, mimetype: str, name: str) -> Response:
+    """A download of one person's data: saved as ``name``, kept by no cache."""
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "private, no-store",
+        },
+    )

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from quizapp.accounts.models import Role, User
 from quizapp.core import audit, clock
 from quizapp.core.auth import role_required, signed_in
 from quizapp.core.errors import DomainError, form_status, pour_onto
+from quizapp.core.security import private_attachment
 from quizapp.extensions import db, limiter
 from quizapp.privacy import bp, export, queries, services
 from quizapp.privacy.forms import (
@@ -60,14 +61,7 @@ def download_data():
     document = export.personal_data(current_user, now)
     body = json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False)
     name = f"quizapp-data-{current_user.id}-{now:%Y%m%d}.json"
-    return Response(
-        body,
-        mimetype="application/json",
-        headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return private_attachment(body, "application/json", name)
 
 
 @bp.post("/account/deletion")
