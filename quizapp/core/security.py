@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask, Response, abort, request
 
 #: No inline script or style anywhere: all of it is served from /static.
@@ -22,6 +24,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 NUL_REFUSED = "Text cannot contain NUL characters (U+0000)."
+#: The JSON escape of U+0000, ``\u0000``, whose backslash is not itself escaped
+#: (the text ``\u0000``, typed by a person, is sent as ``\\u0000`` and is fine).
+JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
 def _has_nul() -> bool:
@@ -30,7 +35,7 @@ def _has_nul() -> bool:
     fields = [*request.args.lists(), *request.form.lists()]
     if any("\x00" in value for _name, values in fields for value in values):
         return True
-    return request.is_json and b"\\u0000" in request.get_data()
+    return request.is_json and JSON_NUL.search(request.get_data()) is not None
 
 
 def register_security_headers(app: Flask) -> None:

@@ -303,3 +303,16 @@ def test_a_signal_detail_with_unstorable_characters_is_still_recorded(attempt, s
     assert db.session.scalars(select(IntegritySignal.detail)).all() == [
         "tab \ufffdswitched"
     ]
+
+
+def test_the_typed_text_backslash_u0000_is_an_answer_not_a_nul(attempt, send):
+    """A programming answer may hold the six characters \\u0000; only the JSON
+    escape of a real NUL is refused."""
+    typed = 'printf("\\u0000")'
+
+    saved = send("/api/attempts/{id}/answers/5", encode({"response": typed}))
+    nul = send("/api/attempts/{id}/answers/5", encode({"response": "a\x00"}))
+
+    assert saved.status_code == 200, saved.get_data(as_text=True)
+    assert_json_error(nul, {400})
+    assert stored(attempt)[5][0] == typed
