@@ -17,7 +17,16 @@ from quizapp.banks.models import Programme, ProgrammeModule, Quiz
 from quizapp.bootcamp import certificates, progress
 from quizapp.bootcamp.models import Certificate, ProjectReview
 from quizapp.extensions import db
-from quizapp.programmes.models import BY_HAND, SELECTED, SHORTLIST, Selection
+from quizapp.programmes.models import (
+    BY_HAND,
+    SELECTED,
+    SHORTLIST,
+    Company,
+    Consent,
+    Interest,
+    Opening,
+    Selection,
+)
 from tests.factories import (
     EVERY_TYPE_BANK,
     EVERY_TYPE_KEYS,
@@ -164,3 +173,17 @@ def make_certificate(
     db.session.add(certificate)
     db.session.commit()
     return certificate
+
+
+def consent_and_interest(programme: Programme, person: User) -> Interest:
+    """``person`` agrees to share their profile, and a partner company ("Acme",
+    opening "Data intern") notes its interest in them; committed."""
+    company = Company(programme_id=programme.id, name="Acme")
+    opening = Opening(company=company, title="Data intern", kind="internship")
+    db.session.add_all([company, opening])
+    db.session.flush()
+    interest = Interest(opening_id=opening.id, user_id=person.id, note="Strong")
+    db.session.add(interest)
+    db.session.add(Consent(programme_id=programme.id, user_id=person.id))
+    db.session.commit()
+    return interest

@@ -17,8 +17,7 @@ from quizapp.delivery import services
 from quizapp.extensions import db
 from quizapp.privacy.export import FORMAT, FORMAT_VERSION
 from quizapp.privacy.views import EXPORT_LIMIT
-from quizapp.programmes.models import Company, Consent, Interest, Opening
-from tests.bootcamp_fixtures import make_bootcamp
+from tests.bootcamp_fixtures import consent_and_interest, make_bootcamp
 from tests.factories import make_admin, make_quiz, make_user, right_answers
 from tests.web.delivery.test_attempt_pages import KEY_ONLY
 
@@ -255,13 +254,7 @@ def test_programme_records_accommodations_interest_and_the_log(client, auth, tmp
         now=NOW,
     )
     certificate = certificates.issue(camp.programme, person, organiser)
-    company = Company(programme_id=camp.programme.id, name="Acme")
-    opening = Opening(company=company, title="Data intern", kind="internship")
-    db.session.add_all([company, opening])
-    db.session.flush()
-    db.session.add(Interest(opening_id=opening.id, user_id=person.id, note="Strong"))
-    db.session.add(Consent(programme_id=camp.programme.id, user_id=person.id))
-    db.session.commit()
+    consent_and_interest(camp.programme, person)
     auth.sign_in(person.email)
 
     unpublished = download(client)

@@ -17,8 +17,8 @@ from quizapp.core.audit import AuditEvent
 from quizapp.delivery import services
 from quizapp.delivery.models import AnswerEvent, Attempt, IntegritySignal
 from quizapp.extensions import db
-from quizapp.programmes.models import Company, Consent, Interest, Opening
-from tests.bootcamp_fixtures import make_bootcamp
+from quizapp.programmes.models import Consent, Interest
+from tests.bootcamp_fixtures import consent_and_interest, make_bootcamp
 from tests.factories import make_admin, make_quiz, make_user
 from tests.web.privacy.test_data_export import take
 
@@ -217,13 +217,7 @@ def test_certificates_stop_verifying_under_the_name_and_partners_lose_interest(
     person = camp.participants[0]
     camp.complete(person)
     certificate = certificates.issue(camp.programme, person, admin)
-    company = Company(programme_id=camp.programme.id, name="Acme")
-    opening = Opening(company=company, title="Data intern", kind="internship")
-    db.session.add_all([company, opening])
-    db.session.flush()
-    db.session.add(Interest(opening_id=opening.id, user_id=person.id, note="Strong"))
-    db.session.add(Consent(programme_id=camp.programme.id, user_id=person.id))
-    db.session.commit()
+    consent_and_interest(camp.programme, person)
     assert "Participant 1" in client.get(f"/verify/{certificate.code}").get_data(
         as_text=True
     )
