@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from quizapp.accounts import services
+from quizapp.accounts import passwords, services
 from quizapp.accounts.models import User
 from quizapp.extensions import db
 from tests.factories import PASSWORD, make_admin, make_user
@@ -32,6 +32,24 @@ def test_wrong_password_and_unknown_email_get_the_same_answer(app, auth, email):
 
     assert response.status_code == 401
     assert SAME_MESSAGE in response.get_data(as_text=True)
+
+
+def test_an_unknown_email_costs_one_password_verification_too(app, auth, monkeypatch):
+    """So that response times do not tell which addresses have accounts."""
+    make_user(email="ada@example.org")
+    verified: list[str] = []
+    real = passwords.verify_password
+
+    def counting(hashed: str, password: str) -> bool:
+        verified.append(password)
+        return real(hashed, password)
+
+    monkeypatch.setattr(passwords, "verify_password", counting)
+
+    auth.sign_in("ada@example.org", "not the password at all")
+    auth.sign_in("nobody@example.org", "not the password either")
+
+    assert verified == ["not the password at all", "not the password either"]
 
 
 def test_failed_sign_ins_are_throttled_per_account(app, auth):
